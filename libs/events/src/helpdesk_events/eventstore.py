@@ -1,0 +1,97 @@
+"""Append-only event store with optimistic concurrency: unique (stream_id, version)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from helpdesk_events.codec import decode, encode
+from helpdesk_events.envelope import Envelope
+from helpdesk_events.tables import EVENTS_TABLE as T
+
+class ConcurrencyConflict(Exception):
+    """The stream moved on since the caller read it: reload and decide again."""
+
+    def __init__(self, stream_id: uuid.UUID, expected: int, actual: int) -> None:
+        super().__init__(f"stream {stream_id} is at version {actual}, expected {expected}")
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+async def stream_version(conn: AsyncConnection, stream_id: uuid.UUID) -> int:
+    """The stream's last version, 0 for a stream without events."""
+    value = await conn.scalar(sa.select(sa.func.max(T.c.version)).where(T.c.stream_id == stream_id))
+    return int(value or 0)
+
+
+async def append(
+    conn: AsyncConnection, stream_id: uuid.UUID, expected_version: int, envelopes: Sequence[Envelope]
+) -> None:
+    """Append `envelopes` as versions expected_version+1.. in the caller's transaction.
+
+    Raises ConcurrencyConflict when the stream is not at `expected_version`, including when a
+    concurrent writer wins the race. An envelope's `sequence`, when set, must equal its version.
+    """
+    actual = await stream_version(conn, stream_id)
+    if actual != expected_version:
+        raise ConcurrencyConflict(stream_id, expected_version, actual)
+    if not envelopes:
+        return
+    rows = []
+    for offset, envelope in enumerate(envelopes, start=1):
+        version = expected_version + offset
+        if envelope.sequence is not None and envelope.sequence != version:
+            raise ValueError(
+                f"envelope {envelope.id} has sequence {envelope.sequence} but would be version {version}"
+            )
+        rows.append(
+            {
+                "event_id": envelope.id,
+                "stream_id": stream_id,
+                "version": version,
+                "type": envelope.type,
+                "time": envelope.time,
+                "envelope": encode(envelope).value.decode(),
+            }
+        )
+    try:
+        # A savepoint keeps the caller's transaction usable after a lost race.
+        async with conn.begin_nested():
+            await conn.execute(sa.insert(T), rows)
+    except IntegrityError:
+        actual = await stream_version(conn, stream_id)
+        if actual != expected_version:
+            raise ConcurrencyConflict(stream_id, expected_version, actual) from None
+        raise
+
+
+async def read_stream(conn: AsyncConnection, stream_id: uuid.UUID) -> list[Envelope]:
+    """Every event of the stream, in version order."""
+    result = await conn.execute(
+        sa.select(T.c.envelope).where(T.c.stream_id == stream_id).order_by(T.c.version)
+    )
+    return [decode(row.envelope) for row in result]
+
+
+async def read_all(
+    conn: AsyncConnection, after_position: int = 0, limit: int = 1000
+) -> list[tuple[int, Envelope]]:
+    """Events in global (position) order after `after_position`, as (position, envelope).
+
+    For replays (re-publishing to a broker that lost its data, rebuilds). On PostgreSQL a
+    transaction still running may commit a lower position later; such events reach the
+    broker through the outbox, so a replay running beside live writers loses nothing either.
+    """
+    query = (
+        sa.select(T.c.position, T.c.envelope)
+        .where(T.c.position > after_position)
+        .order_by(T.c.position)
+        .limit(limit)
+    )
+    result = await conn.execute(query)
+    return [(row.position, decode(row.envelope)) for row in result]

@@ -1,0 +1,377 @@
+"""Kafka I/O over aiokafka: producer, topic creation, an at-least-once consumer runner with a DLQ.
+
+The runner commits explicit offsets ({partition: offset + 1}) only after the handler returned
+(the handler commits its own database transaction, see `inbox.transactional_handler`), so
+a crash redelivers instead of losing. aiokafka rebalances in a background task: records
+are processed under a lock that the revoke listener also takes, so a partition is never
+revoked half-way through a record, and what is done is committed before it changes hands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.structs import ConsumerRecord
+
+from helpdesk_events.codec import decode
+from helpdesk_events.envelope import Envelope
+from helpdesk_events.topics import dlq
+
+log = logging.getLogger(__name__)
+
+_TOPIC_ALREADY_EXISTS = 36
+#: Longest `error` header written to a dead-letter record.
+_MAX_ERROR_BYTES = 4000
+
+Handle = Callable[[Envelope], Awaitable[None]]
+
+
+def make_producer(
+    bootstrap: str,
+    *,
+    idempotence: bool = False,
+    client_id: str = "helpdesk",
+    linger_ms: int = 5,
+    **security: Any,
+) -> AIOKafkaProducer:
+    """An (unstarted) producer with acks=all; idempotence stays off for brokers without it (Tansu)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=idempotence,
+        linger_ms=linger_ms,
+        **security,
+    )
+
+
+async def ensure_topics(
+    bootstrap: str,
+    topics: Mapping[str, int],
+    replication: int = 1,
+    *,
+    dead_letter: bool = True,
+    configs: Mapping[str, str] | None = None,
+    **security: Any,
+) -> list[str]:
+    """Create the missing `topics` (name -> partitions) and each one's `<topic>.dlq`; return the created."""
+    wanted = dict(topics)
+    if dead_letter:
+        for name in topics:
+            wanted.setdefault(dlq(name), 1)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(name, partitions, replication, topic_configs=dict(configs or {}))
+            for name, partitions in wanted.items()
+            if name not in existing
+        ]
+        if not missing:
+            return []
+        response = await admin.create_topics(missing)
+    finally:
+        await admin.close()
+    created = []
+    for name, code, *rest in response.topic_errors:
+        if code == 0:
+            created.append(name)
+        elif code != _TOPIC_ALREADY_EXISTS:  # a concurrent creator won the race: fine
+            raise KafkaError(f"cannot create topic {name!r}: error {code} {rest[0] if rest else ''}")
+    return created
+
+
+async def read_topic_from_start(
+    bootstrap: str, topic: str, *, timeout: float = 10.0, **security: Any
+) -> list[ConsumerRecord]:
+    """Every record of `topic` up to its high watermarks (no consumer group), sorted by (partition, offset)."""
+    # Subscribed without a group: aiokafka assigns every partition of the topic to us.
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest", **security
+    )
+    await consumer.start()
+    try:
+        async with asyncio.timeout(timeout):
+            while not consumer.assignment():
+                await asyncio.sleep(0.05)
+            tps = sorted(consumer.assignment())
+            await consumer.seek_to_beginning(*tps)
+            records: list[ConsumerRecord] = []
+            remaining = set(tps)
+            while remaining:
+                batch = await consumer.getmany(*remaining, timeout_ms=200)
+                for messages in batch.values():
+                    records.extend(messages)
+                # The end is the high watermark of the fetch responses: Tansu 0.6 answers
+                # ListOffsets (end_offsets) with the last batch's base offset + 1.
+                for tp in list(remaining):
+                    highwater = consumer.highwater(tp)
+                    if highwater is not None and await consumer.position(tp) >= highwater:
+                        remaining.discard(tp)
+    finally:
+        await consumer.stop()
+    return sorted(records, key=lambda r: (r.partition, r.offset))
+
+
+class ConsumerRunner:
+    """Runs `handle(envelope)` for every record of `topics` in a consumer group, at least once.
+
+    Per partition in order; offsets committed after the handler; a record that does not
+    decode goes to `<topic>.dlq` at once, a handler that keeps raising after `max_retries`
+    retries (exponential backoff from `retry_backoff` seconds) goes there too, with the
+    error in headers, and the runner moves on. Nothing is dropped silently.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        group_id: str,
+        topics: Iterable[str],
+        handle: Handle,
+        *,
+        producer: AIOKafkaProducer,
+        max_retries: int = 3,
+        retry_backoff: float = 0.2,
+        client_id: str | None = None,
+        max_batch: int = 100,
+        consumer_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self.group_id = group_id
+        self.topics = tuple(topics)
+        self._handle = handle
+        self._producer = producer
+        self._max_retries = max_retries
+        self._retry_backoff = retry_backoff
+        self._client_id = client_id or group_id
+        self._max_batch = max_batch
+        self._consumer_options = dict(consumer_options or {})
+        self._consumer: AIOKafkaConsumer | None = None
+        # Processing and revocation never interleave: both hold this lock.
+        self._lock = asyncio.Lock()
+        self._owned: set[TopicPartition] = set()
+        self._done: dict[TopicPartition, int] = {}  # next offset to commit, per partition
+        self._generation = 0  # bumped on every revoke: records fetched before it are stale
+        self._stopping = False
+        self._fetching = False
+        self._run_task: asyncio.Task[None] | None = None
+        self._run_finished = asyncio.Event()
+        self._assigned_event = asyncio.Event()
+        #: Records handled (the handler returned), records sent to a DLQ, since start.
+        self.handled_total = 0
+        self.dlq_total = 0
+        self.last_handled_at: datetime | None = None
+
+    @property
+    def assigned(self) -> frozenset[TopicPartition]:
+        """The partitions this member owns right now."""
+        return frozenset(self._owned)
+
+    @property
+    def running(self) -> bool:
+        """True while started and not stopping (a member without partitions is still healthy)."""
+        return self._consumer is not None and not self._stopping
+
+    async def start(self) -> None:
+        """Join the group (a few seconds on a fresh group); call `run()` afterwards."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self.group_id,
+            client_id=self._client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            **self._consumer_options,
+        )
+        consumer.subscribe(list(self.topics), listener=_Listener(self))
+        self._consumer = consumer  # the listener runs during start() already
+        self._stopping = False
+        try:
+            await consumer.start()
+        except BaseException:
+            self._consumer = None
+            await consumer.stop()
+            raise
+
+    async def wait_assigned(self, timeout: float = 30.0) -> frozenset[TopicPartition]:
+        """Wait until the group gave this member partitions (handy in tests)."""
+        async with asyncio.timeout(timeout):
+            while not self._owned:
+                self._assigned_event.clear()
+                await self._assigned_event.wait()
+        return self.assigned
+
+    async def run(self) -> None:
+        """Fetch and handle until `stop()`; commits after every fetched batch."""
+        if self._consumer is None:
+            raise RuntimeError("ConsumerRunner.run() before start()")
+        consumer = self._consumer
+        self._run_task = asyncio.current_task()
+        self._run_finished.clear()
+        try:
+            while not self._stopping:
+                self._fetching = True
+                try:
+                    batch = await consumer.getmany(timeout_ms=500, max_records=self._max_batch)
+                except KafkaError as exc:
+                    log.warning("consumer %s fetch failed: %s", self.group_id, exc)
+                    await asyncio.sleep(self._retry_backoff)
+                    continue
+                finally:
+                    self._fetching = False
+                generation = self._generation
+                for tp, records in batch.items():
+                    for record in records:
+                        async with self._lock:
+                            if self._stopping or generation != self._generation or tp not in self._owned:
+                                break
+                            await self._process(record)
+                            self._done[tp] = record.offset + 1
+                    if self._stopping:
+                        break
+                async with self._lock:
+                    await self._commit_done(self._owned)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+        finally:
+            self._run_finished.set()
+
+    async def stop(self) -> None:
+        """Finish the current record, commit what is done, leave the group."""
+        self._stopping = True
+        task = self._run_task
+        if task is not None and not task.done():
+            if self._fetching:
+                task.cancel()  # only the fetch is interrupted, never a handler
+            await self._run_finished.wait()
+        consumer = self._consumer
+        if consumer is None:
+            return
+        try:
+            async with self._lock:
+                await self._commit_done(self._owned)
+        finally:
+            self._owned.clear()
+            self._consumer = None
+            await consumer.stop()
+
+    async def _process(self, record: ConsumerRecord) -> None:
+        try:
+            if record.value is None:
+                raise ValueError("record has no value (tombstone)")
+            envelope = decode(record.value)
+        except Exception as exc:  # undecodable now means undecodable forever: no retry
+            await self._dead_letter(record, exc, attempts=0)
+            return
+        attempt = 0
+        while True:
+            try:
+                await self._handle(envelope)
+            except Exception as exc:
+                if attempt >= self._max_retries:
+                    await self._dead_letter(record, exc, attempts=attempt + 1)
+                    return
+                delay = self._retry_backoff * 2**attempt
+                attempt += 1
+                log.warning(
+                    "handler of %s failed on %s/%d@%d (retry %d in %.2fs): %r",
+                    self.group_id, record.topic, record.partition, record.offset, attempt, delay, exc,
+                )
+                await asyncio.sleep(delay)
+            else:
+                self.handled_total += 1
+                self.last_handled_at = datetime.now(timezone.utc)
+                return
+
+    async def _dead_letter(self, record: ConsumerRecord, error: BaseException, *, attempts: int) -> None:
+        """Send `record` to `<topic>.dlq` with the error in headers; retry the send until acked."""
+        message = f"{type(error).__name__}: {error}".encode()[:_MAX_ERROR_BYTES]
+        headers = [
+            *record.headers,
+            ("error", message),
+            ("error_type", f"{type(error).__module__}.{type(error).__qualname__}".encode()),
+            ("error_attempts", str(attempts).encode()),
+            ("original_topic", record.topic.encode()),
+            ("original_partition", str(record.partition).encode()),
+            ("original_offset", str(record.offset).encode()),
+            ("original_timestamp", str(record.timestamp).encode()),
+            ("consumer_group", self.group_id.encode()),
+        ]
+        log.error(
+            "consumer %s dead-letters %s/%d@%d: %s",
+            self.group_id, record.topic, record.partition, record.offset, message.decode(errors="replace"),
+        )
+        failures = 0
+        while True:
+            try:
+                await (
+                    await self._producer.send(
+                        dlq(record.topic), value=record.value, key=record.key, headers=headers
+                    )
+                )
+            except KafkaError as exc:
+                # Not acknowledged: the offset must not move past a record nobody has.
+                failures += 1
+                if self._stopping:
+                    raise
+                log.warning("DLQ send for %s failed (%s), retrying", record.topic, exc)
+                await asyncio.sleep(min(5.0, self._retry_backoff * 2**failures))
+            else:
+                self.dlq_total += 1
+                return
+
+    async def _commit_done(self, partitions: Iterable[TopicPartition]) -> None:
+        """Commit handled offsets of `partitions` (caller holds the lock)."""
+        offsets = {tp: self._done[tp] for tp in partitions if tp in self._done}
+        if not offsets or self._consumer is None:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except CommitFailedError as exc:
+            # The group moved on: the new owner redelivers from the last commit; inboxes dedupe.
+            log.warning("consumer %s lost a commit after a rebalance: %s", self.group_id, exc)
+            for tp in offsets:
+                self._done.pop(tp, None)
+            return
+        except KafkaError as exc:
+            log.warning("consumer %s commit failed, will retry: %s", self.group_id, exc)
+            return
+        for tp, offset in offsets.items():
+            if self._done.get(tp) == offset:
+                del self._done[tp]
+
+    async def _on_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        async with self._lock:
+            self._generation += 1
+            revoked = set(revoked)
+            try:
+                await self._commit_done(revoked & self._owned)
+            finally:
+                self._owned -= revoked
+                for tp in revoked:
+                    self._done.pop(tp, None)
+
+    async def _on_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        async with self._lock:
+            self._owned = set(assigned)
+        if self._owned:
+            self._assigned_event.set()
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self._runner = runner
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        await self._runner._on_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        await self._runner._on_assigned(assigned)

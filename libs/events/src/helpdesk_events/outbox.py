@@ -1,0 +1,272 @@
+"""Transactional outbox: events written with the state change, published by a relay after commit.
+
+Writers call `add_to_outbox(conn, envelopes)` inside the transaction that changes their
+state. `OutboxRelay` publishes committed rows in `position` order and deletes them only
+after the broker acknowledged every record of the batch: a crash or a send failure
+re-sends (duplicates are allowed, consumers are idempotent), nothing is ever lost.
+
+Late commits: on PostgreSQL positions are taken at insert time but become visible at
+commit, so a lower position can commit after a higher one. Each row stores the writer's
+`pg_current_xact_id()` and the relay reads only rows whose transaction is older than
+`pg_snapshot_xmin(pg_current_snapshot())`, i.e. rows whose transaction has ended (a
+long transaction delays publishing, never loses it), in position order. Sent rows are
+deleted, never tracked by a high-water mark, so a row that commits late is published on
+a later pass and can never be skipped. Writers of one key are serialised by the caller
+(the event store's version check, or one consumer per partition), so per key position
+order is commit order.
+SQLite has a single writer, so position order is commit order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from helpdesk_events.codec import encode
+from helpdesk_events.envelope import Envelope
+from helpdesk_events.tables import OUTBOX_TABLE as T
+
+log = logging.getLogger(__name__)
+
+#: LISTEN/NOTIFY channel a writer's commit pings (PostgreSQL only).
+NOTIFY_CHANNEL = "helpdesk_outbox"
+#: pg_try_advisory_xact_lock key: one relay publishes at a time per database, keeping order.
+RELAY_LOCK_KEY = 0x6864_6F62  # "hdob"
+
+_TXID = sa.cast(sa.cast(sa.func.pg_current_xact_id(), sa.Text), sa.BigInteger)
+_XMIN = sa.cast(sa.cast(sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot()), sa.Text), sa.BigInteger)
+
+
+class OutboxPublishError(RuntimeError):
+    """The broker did not acknowledge every record of a batch; nothing of it was marked sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One pending outbox row, ready to send."""
+
+    position: int
+    topic: str
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...]
+
+
+async def add_to_outbox(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+    """Queue `envelopes` for publishing, in the caller's transaction (commit is the caller's)."""
+    if not envelopes:
+        return
+    rows = []
+    for envelope in envelopes:
+        record = encode(envelope)
+        rows.append(
+            {
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "topic": record.topic,
+                "key": record.key,
+                "value": record.value,
+                "headers": [[name, value.decode("latin-1")] for name, value in record.headers],
+            }
+        )
+    if _is_postgres(conn):
+        await conn.execute(sa.insert(T).values(txid=_TXID), rows)
+        # Delivered at commit (and dropped on rollback): wakes the relay at once.
+        await conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+    else:
+        await conn.execute(sa.insert(T), rows)
+
+
+async def pending_count(conn: AsyncConnection) -> int:
+    """Rows not yet published (committed and uncommitted alike as this connection sees them)."""
+    return int(await conn.scalar(sa.select(sa.func.count()).select_from(T)) or 0)
+
+
+class OutboxRelay:
+    """Publishes the outbox in commit order per key; marks rows sent only after the broker's ack."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        producer: AIOKafkaProducer,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        max_backoff: float = 30.0,
+        channel: str = NOTIFY_CHANNEL,
+    ) -> None:
+        self._engine = engine
+        self._producer = producer
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._max_backoff = max_backoff
+        self._channel = channel
+        self._wakeup = asyncio.Event()
+        self._listen_conn: AsyncConnection | None = None
+        self._listen_driver: Any = None
+        #: Records acknowledged by the broker and removed from the outbox since start.
+        self.published_total = 0
+        #: When the last non-empty batch was acknowledged (UTC).
+        self.last_publish_at: datetime | None = None
+        #: Batches that failed (send or mark) and will be retried.
+        self.failures_total = 0
+        self.last_error: str | None = None
+
+    def wake(self) -> None:
+        """Nudge the relay after a commit (in-process; PostgreSQL also wakes it by NOTIFY)."""
+        self._wakeup.set()
+
+    async def publish_pending(self) -> int:
+        """One pass: publish up to `batch_size` committed rows, return how many were published."""
+        if self._engine.dialect.name == "postgresql":
+            count = await self._publish_postgres()
+        else:
+            count = await self._publish_sqlite()
+        if count:
+            self.published_total += count
+            self.last_publish_at = datetime.now(timezone.utc)
+        return count
+
+    async def run(self) -> None:
+        """Publish until cancelled: on NOTIFY, `wake()` or every `poll_interval` seconds."""
+        failures = 0
+        try:
+            while True:
+                await self._ensure_listening()
+                self._wakeup.clear()
+                try:
+                    count = await self.publish_pending()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # broker or database down: retry, never give up
+                    failures += 1
+                    self.failures_total += 1
+                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    delay = min(self._max_backoff, 0.2 * 2 ** min(failures, 10))
+                    log.warning("outbox relay pass failed (retry in %.1fs): %s", delay, self.last_error)
+                    await asyncio.sleep(delay)
+                    continue
+                failures = 0
+                if count >= self._batch_size:
+                    continue  # more is waiting
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+                except TimeoutError:
+                    pass
+        finally:
+            await self._stop_listening()
+
+    async def _publish_postgres(self) -> int:
+        # One transaction holds the relay lock from read to delete: a second relay (another
+        # instance of the service) skips the pass instead of publishing the same rows out of order.
+        async with self._engine.begin() as conn:
+            locked = await conn.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY)))
+            if not locked:
+                return 0
+            rows = await self._fetch(
+                conn, sa.or_(T.c.txid.is_(None), T.c.txid < _XMIN)
+            )
+            if not rows:
+                return 0
+            await self._send(rows)
+            await self._mark_sent(conn, rows)
+        return len(rows)
+
+    async def _publish_sqlite(self) -> int:
+        # Read and delete in separate short transactions: holding SQLite's single write lock
+        # while waiting for the broker would stall every writer of the service.
+        async with self._engine.connect() as conn:
+            rows = await self._fetch(conn, sa.true())
+            await conn.rollback()
+        if not rows:
+            return 0
+        await self._send(rows)
+        async with self._engine.begin() as conn:
+            await self._mark_sent(conn, rows)
+        return len(rows)
+
+    async def _fetch(self, conn: AsyncConnection, eligible: sa.ColumnElement[bool]) -> list[OutboxRow]:
+        result = await conn.execute(
+            sa.select(T.c.position, T.c.topic, T.c.key, T.c.value, T.c.headers)
+            .where(eligible)
+            .order_by(T.c.position)
+            .limit(self._batch_size)
+        )
+        return [
+            OutboxRow(
+                position=row.position,
+                topic=row.topic,
+                key=bytes(row.key),
+                value=bytes(row.value),
+                headers=tuple((name, value.encode("latin-1")) for name, value in row.headers),
+            )
+            for row in result
+        ]
+
+    async def _send(self, rows: Sequence[OutboxRow]) -> None:
+        """Send the whole batch, then wait for every acknowledgement; raise if any failed."""
+        futures: list[asyncio.Future[Any]] = []
+        error: BaseException | None = None
+        try:
+            for row in rows:
+                futures.append(
+                    await self._producer.send(
+                        row.topic, value=row.value, key=row.key, headers=list(row.headers)
+                    )
+                )
+        except Exception as exc:  # e.g. buffer full or no metadata: still await what was queued
+            error = exc
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        failed = [result for result in results if isinstance(result, BaseException)]
+        if error is not None or failed:
+            cause = error or failed[0]
+            raise OutboxPublishError(
+                f"{len(failed) + (error is not None)} of {len(rows)} outbox records not acknowledged: {cause}"
+            ) from cause
+
+    async def _mark_sent(self, conn: AsyncConnection, rows: Sequence[OutboxRow]) -> None:
+        await conn.execute(sa.delete(T).where(T.c.position.in_([row.position for row in rows])))
+
+    async def _ensure_listening(self) -> None:
+        if self._engine.dialect.name != "postgresql":
+            return
+        if self._listen_driver is not None and not self._listen_driver.is_closed():
+            return
+        await self._stop_listening()
+        try:
+            conn = await self._engine.connect()
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            await driver.add_listener(self._channel, self._on_notify)
+        except Exception as exc:  # polling still works; try again next pass
+            log.warning("outbox relay cannot LISTEN (polling instead): %s", exc)
+            return
+        self._listen_conn, self._listen_driver = conn, driver
+
+    async def _stop_listening(self) -> None:
+        conn, driver = self._listen_conn, self._listen_driver
+        self._listen_conn = self._listen_driver = None
+        if conn is None:
+            return
+        try:
+            if not driver.is_closed():
+                await driver.remove_listener(self._channel, self._on_notify)
+            await conn.close()
+        except Exception as exc:
+            log.debug("closing the outbox LISTEN connection failed: %s", exc)
+            await conn.invalidate()
+
+    def _on_notify(self, *_args: Any) -> None:
+        self._wakeup.set()
+
+
+def _is_postgres(conn: AsyncConnection) -> bool:
+    return conn.dialect.name == "postgresql"

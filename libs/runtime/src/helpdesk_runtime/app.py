@@ -1,0 +1,149 @@
+"""The FastAPI app every service is built on: health, readiness, Prometheus, problem+json."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .logs import configure_logging
+from .problems import Problem, install_problem_handlers, problem_response
+from .runtime import ServiceRuntime
+
+
+class RequestMetrics:
+    """Pure ASGI middleware: request count and latency by route template (no ids in labels)."""
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+        self.app = app
+        self.latency = Histogram(
+            "helpdesk_http_request_duration_seconds", "HTTP request latency", ["method", "route", "status"],
+            registry=registry, buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.latency.labels(scope["method"], template, str(status)).observe(time.perf_counter() - started)
+
+
+class BodySizeLimit:
+    """Refuse request bodies over a limit with 413 before reading them into memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise Problem(413, "Payload too large", f"Request bodies are limited to {self.max_bytes} bytes.")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            Problem(413, "Payload too large", f"Request bodies are limited to {self.max_bytes} bytes.")
+        )
+        await response(scope, receive, send)
+
+
+def build_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str = "",
+    routers: Sequence[APIRouter] = (),
+    max_body_bytes: int = 1_048_576,
+    registry: CollectorRegistry | None = None,
+) -> FastAPI:
+    """Compose a service: lifespan starts/stops the runtime; common endpoints are added."""
+    settings = runtime.settings
+    registry = registry or CollectorRegistry()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.name, settings.log_level, settings.log_json)
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.registry = registry
+    install_problem_handlers(app)
+
+    up = Gauge("helpdesk_up", "1 while the service runs", registry=registry)
+    up.set(1)
+    handled = Counter("helpdesk_events_consumed", "Events handled by this service's consumers",
+                      registry=registry)
+    handled_by_runtime = {"last": 0}
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": settings.name}
+
+    @app.get("/readyz", tags=["ops"], summary="Readiness: database and broker reachable",
+             responses={503: {"description": "Database or broker unreachable"}})
+    async def readyz() -> Response:
+        checks = {
+            "database": await runtime.database_ready(),
+            "broker": await runtime.broker_ready(),
+        }
+        if all(checks.values()):
+            return JSONResponse({"status": "ready", "service": settings.name, "checks": checks})
+        problem = Problem(503, "Not ready", "Some dependencies are unreachable.", checks=checks,
+                          headers={"Retry-After": "1"})
+        return problem_response(problem)
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=Response)
+    async def metrics(request: Request) -> Response:
+        total = sum(getattr(c, "handled_total", 0) for c in runtime.consumers)
+        if total > handled_by_runtime["last"]:
+            handled.inc(total - handled_by_runtime["last"])
+        handled_by_runtime["last"] = total
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(RequestMetrics, registry=registry)
+    return app

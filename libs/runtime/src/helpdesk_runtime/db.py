@@ -1,0 +1,96 @@
+"""The database engine every service uses: SQLite (aiosqlite) embedded, PostgreSQL (asyncpg) in production."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+log = logging.getLogger(__name__)
+
+#: Execution option that makes SQLite transactions plain (deferred) BEGINs: see `read_only`.
+READ_ONLY_OPTION = "helpdesk_read_only"
+#: How long a SQLite writer waits for the write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_PG_POOL_DEFAULTS: dict[str, Any] = {
+    "pool_size": 10,
+    "max_overflow": 10,
+    "pool_timeout": 30,
+    "pool_recycle": 1800,
+    "pool_pre_ping": True,
+}
+
+
+def create_engine(url: str | URL, **kw: Any) -> AsyncEngine:
+    """An AsyncEngine for `sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`; `kw` overrides defaults."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, **kw)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+asyncpg")
+        return create_async_engine(parsed, **{**_PG_POOL_DEFAULTS, **kw})
+    raise ValueError(f"unsupported database URL {parsed.render_as_string()!r}: use sqlite or postgresql")
+
+
+def is_postgres(engine: AsyncEngine) -> bool:
+    """True when the engine talks to PostgreSQL."""
+    return engine.dialect.name == "postgresql"
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine for read-only work: on SQLite its transactions do not take the write lock."""
+    if is_postgres(engine):
+        return engine.execution_options(postgresql_readonly=True)
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
+async def ping(engine: AsyncEngine, timeout: float = 2.0) -> bool:
+    """True when a connection can run `SELECT 1` within `timeout` seconds (for /readyz)."""
+    try:
+        async with asyncio.timeout(timeout):
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # readiness reports any failure as "not ready"
+        log.warning("database ping failed: %s", exc)
+        return False
+    return True
+
+
+def _sqlite_engine(url: URL, **kw: Any) -> AsyncEngine:
+    if url.drivername == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, **kw)
+
+    # SQLAlchemy's documented recipe: take transaction control away from the sqlite3
+    # driver and emit BEGIN ourselves, so BEGIN IMMEDIATE takes the write lock up front
+    # and concurrent writers queue on busy_timeout instead of failing on lock upgrade.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return
+        conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY_OPTION) else "BEGIN IMMEDIATE")
+
+    return engine

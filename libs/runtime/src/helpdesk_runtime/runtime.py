@@ -1,0 +1,191 @@
+"""The moving parts behind a service's HTTP app: database, producer, outbox relay, consumers.
+
+Kafka is supervised in the background: a service starts and serves HTTP (with /readyz
+at 503) while the broker is away, and reconnects when it comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from helpdesk_events import topics as topic_names
+from helpdesk_events.envelope import Envelope
+from helpdesk_events.inbox import transactional_handler
+from helpdesk_events.kafka import ConsumerRunner, ensure_topics, make_producer
+from helpdesk_events.outbox import OutboxRelay
+
+from .db import create_engine, ping, read_only
+from .migrations import upgrade
+from .settings import ServiceSettings
+
+log = logging.getLogger("helpdesk.runtime")
+
+EventHandler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Topics a service consumes and the handler that applies each event in a transaction."""
+
+    topics: Sequence[str]
+    handler: EventHandler
+    #: Consumer group suffix, so one service may read some topics in a group of their own.
+    group_suffix: str = ""
+
+
+@dataclass
+class ServiceRuntime:
+    """Owns the engine, producer, relay and consumers of one service process."""
+
+    settings: ServiceSettings
+    migrations: Path | None = None
+    subscriptions: Sequence[Subscription] = ()
+    publishes: bool = False
+    #: Extra long-running jobs (e.g. SLA's timer scheduler) started once the database is up.
+    background: Sequence[Callable[["ServiceRuntime"], Awaitable[None]]] = ()
+
+    engine: AsyncEngine = field(init=False)
+    #: The same database for queries: on SQLite these do not take the write lock.
+    reader: AsyncEngine = field(init=False)
+    producer: AIOKafkaProducer | None = field(default=None, init=False)
+    relay: OutboxRelay | None = field(default=None, init=False)
+    consumers: list[ConsumerRunner] = field(default_factory=list, init=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _broker_checked_at: float = field(default=0.0, init=False)
+    _broker_ok: bool = field(default=False, init=False)
+
+    async def start(self) -> None:
+        """Open the database (migrating it when configured), then connect to Kafka in the background."""
+        self.engine = create_engine(self.settings.resolved_database_url())
+        self.reader = read_only(self.engine)
+        if self.settings.migrate_on_start and self.migrations is not None:
+            await upgrade(self.engine, self.migrations)
+        self._tasks.append(asyncio.create_task(self._kafka_supervisor(), name="kafka-supervisor"))
+        for job in self.background:
+            self._tasks.append(asyncio.create_task(self._guard(job), name=getattr(job, "__name__", "job")))
+
+    async def stop(self) -> None:
+        """Stop consumers first (they commit what they handled), then the relay, producer, engine."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self._stop_kafka()
+        await self.engine.dispose()
+
+    def wake_relay(self) -> None:
+        """Tell the relay new outbox rows were committed (saves a poll interval)."""
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def database_ready(self) -> bool:
+        """True when the database answers a trivial query."""
+        return await ping(self.engine)
+
+    async def broker_ready(self) -> bool:
+        """True when the producer is connected and the broker answers a metadata request."""
+        if self.producer is None:
+            return False
+        now = time.monotonic()
+        if now - self._broker_checked_at < 1.0:
+            return self._broker_ok
+        try:
+            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), timeout=2.0)
+            self._broker_ok = True
+        except Exception:  # noqa: BLE001
+            self._broker_ok = False
+        self._broker_checked_at = now
+        return self._broker_ok
+
+    async def _guard(self, job: Callable[["ServiceRuntime"], Awaitable[None]]) -> None:
+        # A background job that crashes is restarted: a timer scheduler must not stay dead.
+        while True:
+            try:
+                await job(self)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background job %s failed; restarting in 1 s", getattr(job, "__name__", job))
+                await asyncio.sleep(1.0)
+
+    async def _kafka_supervisor(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                await self._start_kafka()
+                backoff = 0.5
+                # Watch the long-running parts; if one dies, rebuild them all.
+                running = [asyncio.ensure_future(t) for t in self._kafka_tasks]
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if task.exception() is not None:
+                        log.error("kafka task failed: %r; restarting", task.exception())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                log.warning("broker not reachable (%s); retrying in %.1f s", exc, backoff)
+            await self._stop_kafka()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _start_kafka(self) -> None:
+        kafka = self.settings.kafka
+        client = kafka.client_options()
+        self._kafka_tasks: list[asyncio.Task[None]] = []
+        await ensure_topics(
+            kafka.bootstrap_servers, {t: kafka.partitions for t in topic_names.ALL},
+            replication=kafka.replication_factor,
+            **{k: v for k, v in client.items() if k != "bootstrap_servers"},
+        )
+        self.producer = make_producer(
+            kafka.bootstrap_servers, idempotence=kafka.enable_idempotence,
+            client_id=self.settings.name,
+            **{k: v for k, v in client.items() if k != "bootstrap_servers"},
+        )
+        await self.producer.start()
+        if self.publishes:
+            self.relay = OutboxRelay(self.engine, self.producer)
+            self._kafka_tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        for sub in self.subscriptions:
+            group = self.settings.name + sub.group_suffix
+            runner = ConsumerRunner(
+                kafka.bootstrap_servers, group, list(sub.topics),
+                transactional_handler(self.engine, group, sub.handler),
+                producer=self.producer, max_retries=self.settings.consumer_max_retries,
+                client_id=f"{self.settings.name}-consumer",
+                consumer_options={k: v for k, v in client.items() if k != "bootstrap_servers"},
+            )
+            await runner.start()
+            self.consumers.append(runner)
+            self._kafka_tasks.append(asyncio.create_task(runner.run(), name=f"consumer-{group}"))
+
+    async def _stop_kafka(self) -> None:
+        # Consumers first and gracefully: each finishes its record and commits what it handled.
+        for runner in self.consumers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(runner.stop(), timeout=10.0)
+        self.consumers.clear()
+        for task in getattr(self, "_kafka_tasks", []):
+            task.cancel()
+        for task in getattr(self, "_kafka_tasks", []):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._kafka_tasks = []
+        self.relay = None
+        if self.producer is not None:
+            with contextlib.suppress(Exception):
+                await self.producer.stop()
+            self.producer = None
+        self._broker_ok = False

@@ -1,0 +1,119 @@
+"""`helpdesk up`: the embedded broker plus the five services as child processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from .services import SERVICES
+
+READY_TIMEOUT_S = 60.0
+
+
+def service_env(name: str, *, bootstrap: str, var_dir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for one service process: shared broker, its own SQLite file unless configured."""
+    env = dict(os.environ if base is None else base)
+    env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+    env.setdefault(f"{name.upper()}_VAR_DIR", str(var_dir))
+    return env
+
+
+def spawn_service(name: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `helpdesk serve NAME` as a child process logging to `log_path`."""
+    log = open(log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
+    return subprocess.Popen(
+        [sys.executable, "-m", "helpdesk.cli", "serve", name],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def wait_ready(urls: dict[str, str], processes: dict[str, subprocess.Popen[bytes]], timeout: float) -> list[str]:
+    """Poll each /readyz until 200; return the names that never got ready."""
+    pending = dict(urls)
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0) as client:
+        while pending and time.monotonic() < deadline:
+            for name, url in list(pending.items()):
+                if processes[name].poll() is not None:
+                    return [name]
+                try:
+                    if client.get(f"{url}/readyz").status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.3)
+    return list(pending)
+
+
+def stop_processes(processes: dict[str, subprocess.Popen[bytes]], grace: float = 15.0) -> None:
+    """SIGTERM each child, wait for a clean shutdown, SIGKILL what is left."""
+    for proc in processes.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in processes.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_system(*, broker_port: int, var_dir: Path) -> int:
+    """Start broker and services, print their URLs, run until Ctrl-C; returns an exit code."""
+    from helpdesk.testing.broker import TansuBroker
+
+    var_dir = var_dir.resolve()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    logs = var_dir / "logs"
+    logs.mkdir(exist_ok=True)
+
+    broker = None
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        broker = TansuBroker(port=broker_port, log_path=logs / "broker.log")
+        broker.start()
+        bootstrap = broker.bootstrap
+        print(f"broker   {bootstrap} (embedded, memory-only)", flush=True)
+
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        for name in SERVICES:
+            processes[name] = spawn_service(
+                name, service_env(name, bootstrap=bootstrap, var_dir=var_dir), logs / f"{name}.log"
+            )
+        urls = {name: f"http://127.0.0.1:{spec.port}" for name, spec in SERVICES.items()}
+        failed = wait_ready(urls, processes, READY_TIMEOUT_S)
+        if failed:
+            print(f"not ready: {', '.join(failed)}; see {logs}/<service>.log", file=sys.stderr, flush=True)
+            return 1
+        for name, url in urls.items():
+            print(f"{name:<8} {url}  (docs {url}/docs)", flush=True)
+        print(f"dashboard {urls['metrics']}/dashboard", flush=True)
+        print("all services ready; Ctrl-C stops everything", flush=True)
+        while not stopping:
+            for name, proc in processes.items():
+                if proc.poll() is not None:
+                    print(f"{name} exited with {proc.returncode}; stopping", file=sys.stderr, flush=True)
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("stopping...", flush=True)
+        stop_processes(processes)
+        if broker is not None:
+            broker.stop()
