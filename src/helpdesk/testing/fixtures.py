@@ -23,13 +23,13 @@ TopicFactory = Callable[..., Awaitable[str]]
 
 
 @pytest.fixture(scope="session")
-def pg_server_url() -> Iterator[str]:
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a PostgreSQL server we may create databases on (postgresql+asyncpg://...)."""
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
         yield external
         return
-    cluster = PostgresCluster()
+    cluster = PostgresCluster(log_path=tmp_path_factory.mktemp("postgres") / "postgres.log")
     cluster.start()
     try:
         yield cluster.url
@@ -56,7 +56,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest) -> str:
-    """A fresh database, once on SQLite and once on PostgreSQL: one contract suite, both backends."""
+    """A fresh database, once on SQLite and once on PostgreSQL: one suite, both backends."""
     return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
 
 
@@ -74,7 +74,7 @@ async def db_engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Bootstrap servers of a real Kafka-compatible broker (spawned Tansu unless KAFKA_BOOTSTRAP_SERVERS)."""
+    """Bootstrap servers of a real broker: spawned Tansu, or KAFKA_BOOTSTRAP_SERVERS."""
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if external:
         yield external
@@ -95,7 +95,7 @@ def unique_topic() -> str:
 
 @pytest.fixture
 def topic_factory(kafka_bootstrap: str) -> TopicFactory:
-    """`await topic_factory(partitions=1)` creates a private topic and its `.dlq`, returns its name."""
+    """`await topic_factory(partitions=1)`: a new private topic (and its `.dlq`), by name."""
     from helpdesk_events.kafka import ensure_topics
 
     async def create(partitions: int = 1, *, prefix: str = "test") -> str:

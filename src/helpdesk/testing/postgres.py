@@ -18,7 +18,15 @@ from typing import TypeVar
 
 from sqlalchemy.engine import make_url
 
-from helpdesk.testing.processes import at_exit, forget, free_port, log_tail, run_as, spawn, terminate
+from helpdesk.testing.processes import (
+    at_exit,
+    forget,
+    free_port,
+    log_tail,
+    run_as,
+    spawn,
+    terminate,
+)
 
 T = TypeVar("T")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -35,7 +43,7 @@ _SETTINGS = {
 
 
 def postgres_bin_dir() -> Path:
-    """Directory with initdb and postgres: `PG_BIN`, else `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin."""
+    """Where initdb and postgres are: `PG_BIN`, `pg_config --bindir`, /usr/lib/postgresql/*/bin."""
     override = os.environ.get("PG_BIN")
     if override:
         return Path(override)
@@ -52,7 +60,9 @@ def postgres_bin_dir() -> Path:
     initdb = shutil.which("initdb")
     if initdb:
         return Path(initdb).parent
-    raise FileNotFoundError("no PostgreSQL binaries: install PostgreSQL or set PG_BIN or TEST_DATABASE_URL")
+    raise FileNotFoundError(
+        "no PostgreSQL binaries: install PostgreSQL or set PG_BIN or TEST_DATABASE_URL"
+    )
 
 
 def create_database(server_url: str, name: str) -> str:
@@ -75,20 +85,29 @@ def database_url(server_url: str, name: str) -> str:
 
 
 class PostgresCluster:
-    """initdb + postgres on 127.0.0.1:`port` in a temp dir, as the `postgres` user when run as root."""
+    """initdb + postgres on 127.0.0.1:`port` in a temp dir, as user `postgres` when root."""
 
-    def __init__(self, port: int = 0, *, base_dir: Path | None = None, bin_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        base_dir: Path | None = None,
+        bin_dir: Path | None = None,
+        log_path: Path | None = None,
+    ) -> None:
         self.port = port or free_port()
+        # Not under pytest's tmp dirs: those are private to root, the server runs as postgres.
         self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix="helpdesk-pg-"))
         self.data_dir = self.base_dir / "data"
-        self.log_path = self.base_dir / "postgres.log"
+        # Written through an inherited descriptor: it may live anywhere and outlive stop().
+        self.log_path = log_path or self.base_dir / "postgres.log"
         self._bin_dir = bin_dir
         self._user = "postgres" if os.geteuid() == 0 else None
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        """Server URL (database `postgres`) for SQLAlchemy: postgresql+asyncpg://postgres@127.0.0.1:PORT/postgres."""
+        """SQLAlchemy URL of the server (database `postgres`, user `postgres`, no password)."""
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
     @property
@@ -109,14 +128,27 @@ class PostgresCluster:
         if not (self.data_dir / "PG_VERSION").exists():
             run_as(
                 [
-                    str(bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                    "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync",
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
                 ],
                 user=self._user,
                 log_path=self.log_path,
                 cwd=self.base_dir,
             )
-        settings = {**_SETTINGS, "port": str(self.port), "unix_socket_directories": str(self.base_dir)}
+        settings = {
+            **_SETTINGS,
+            "port": str(self.port),
+            "unix_socket_directories": str(self.base_dir),
+        }
         argv = [str(bin_dir / "postgres"), "-D", str(self.data_dir)]
         for key, value in settings.items():
             argv += ["-c", f"{key}={value}"]
@@ -130,7 +162,7 @@ class PostgresCluster:
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        """Block until the postmaster reports `ready` in postmaster.pid, or raise with its log tail."""
+        """Block until postmaster.pid says `ready`, or raise with the log tail."""
         pid_file = self.data_dir / "postmaster.pid"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -155,7 +187,7 @@ class PostgresCluster:
         drop_database(self.url, name)
 
     def stop(self, *, remove: bool = True) -> None:
-        """Stop the server (fast shutdown, SIGKILL if stuck) and remove its directory unless told not to."""
+        """Stop the server (fast shutdown, SIGKILL if stuck) and delete its directory by default."""
         proc, self._proc = self._proc, None
         # SIGINT is PostgreSQL's "fast" shutdown: no waiting for clients.
         terminate(proc, sig=2, timeout=10.0)
@@ -187,7 +219,7 @@ async def _admin(server_url: str, sql: str) -> None:
 
 
 def _run_async(factory: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine from sync code, on a private loop in a worker thread (safe inside a running loop)."""
+    """Run a coroutine from sync code on a private loop in a worker thread (safe in a loop)."""
 
     async def main() -> T:
         return await factory()

@@ -41,7 +41,7 @@ def spawn(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start `argv` in its own session, output appended to `log_path`, as `user` if given (root only).
+    """Start `argv` in its own session, logging to `log_path`, as `user` if given (root only).
 
     On Linux with `setpriv` the child also gets SIGKILL when the spawning thread dies, so a
     killed test run or CLI leaves no broker or database behind; spawn from a long-lived thread.
@@ -68,7 +68,9 @@ def spawn(
         )
 
 
-def run_as(argv: Sequence[str], *, user: str | None, log_path: Path, cwd: Path | None = None) -> None:
+def run_as(
+    argv: Sequence[str], *, user: str | None, log_path: Path, cwd: Path | None = None
+) -> None:
     """Run `argv` to completion (as `user` when given); raise with the log tail on failure."""
     prefix = ["runuser", "-u", user, "--"] if user is not None else []
     with open(log_path, "ab") as log:
@@ -77,7 +79,9 @@ def run_as(argv: Sequence[str], *, user: str | None, log_path: Path, cwd: Path |
         raise RuntimeError(f"{argv[0]} exited with {code}:\n{log_tail(log_path)}")
 
 
-def terminate(proc: subprocess.Popen[bytes] | None, *, sig: int = signal.SIGTERM, timeout: float = 5.0) -> None:
+def terminate(
+    proc: subprocess.Popen[bytes] | None, *, sig: int = signal.SIGTERM, timeout: float = 5.0
+) -> None:
     """Signal the process group of `proc`, then SIGKILL it if it has not exited within `timeout`."""
     if proc is None or proc.poll() is not None:
         return

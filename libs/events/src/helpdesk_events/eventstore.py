@@ -13,6 +13,7 @@ from helpdesk_events.codec import decode, encode
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.tables import EVENTS_TABLE as T
 
+
 class ConcurrencyConflict(Exception):
     """The stream moved on since the caller read it: reload and decide again."""
 
@@ -30,7 +31,10 @@ async def stream_version(conn: AsyncConnection, stream_id: uuid.UUID) -> int:
 
 
 async def append(
-    conn: AsyncConnection, stream_id: uuid.UUID, expected_version: int, envelopes: Sequence[Envelope]
+    conn: AsyncConnection,
+    stream_id: uuid.UUID,
+    expected_version: int,
+    envelopes: Sequence[Envelope],
 ) -> None:
     """Append `envelopes` as versions expected_version+1.. in the caller's transaction.
 
@@ -47,7 +51,8 @@ async def append(
         version = expected_version + offset
         if envelope.sequence is not None and envelope.sequence != version:
             raise ValueError(
-                f"envelope {envelope.id} has sequence {envelope.sequence} but would be version {version}"
+                f"envelope {envelope.id} has sequence {envelope.sequence}, "
+                f"but would be version {version}"
             )
         rows.append(
             {

@@ -27,7 +27,7 @@ async def record_once(conn: AsyncConnection, consumer: str, event_id: uuid.UUID)
 def transactional_handler(
     engine: AsyncEngine, consumer_name: str, handler: Handler
 ) -> Callable[[Envelope], Awaitable[None]]:
-    """Wrap `handler(conn, envelope)` so it runs once per event id, in one transaction with the inbox row."""
+    """Wrap `handler(conn, envelope)`: once per event id, in one transaction with the inbox row."""
 
     async def handle(envelope: Envelope) -> None:
         async with engine.begin() as conn:

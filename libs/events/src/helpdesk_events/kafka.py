@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from helpdesk_events.codec import decode
 from helpdesk_events.envelope import Envelope
@@ -32,6 +33,16 @@ _MAX_ERROR_BYTES = 4000
 
 Handle = Callable[[Envelope], Awaitable[None]]
 
+#: Handler errors that say "the infrastructure is down", not "this record is poison": the
+#: runner retries them until they pass (the partition waits) instead of dead-lettering the
+#: record, so a database outage does not empty the stream into the DLQ.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    OperationalError,
+    InterfaceError,
+)
+
 
 def make_producer(
     bootstrap: str,
@@ -41,7 +52,7 @@ def make_producer(
     linger_ms: int = 5,
     **security: Any,
 ) -> AIOKafkaProducer:
-    """An (unstarted) producer with acks=all; idempotence stays off for brokers without it (Tansu)."""
+    """An unstarted producer, acks=all; idempotence off unless asked (Tansu rejects it)."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         client_id=client_id,
@@ -61,7 +72,7 @@ async def ensure_topics(
     configs: Mapping[str, str] | None = None,
     **security: Any,
 ) -> list[str]:
-    """Create the missing `topics` (name -> partitions) and each one's `<topic>.dlq`; return the created."""
+    """Create missing `topics` (name -> partitions) and their `<topic>.dlq`; return the new."""
     wanted = dict(topics)
     if dead_letter:
         for name in topics:
@@ -85,17 +96,23 @@ async def ensure_topics(
         if code == 0:
             created.append(name)
         elif code != _TOPIC_ALREADY_EXISTS:  # a concurrent creator won the race: fine
-            raise KafkaError(f"cannot create topic {name!r}: error {code} {rest[0] if rest else ''}")
+            raise KafkaError(
+                f"cannot create topic {name!r}: error {code} {rest[0] if rest else ''}"
+            )
     return created
 
 
 async def read_topic_from_start(
     bootstrap: str, topic: str, *, timeout: float = 10.0, **security: Any
 ) -> list[ConsumerRecord]:
-    """Every record of `topic` up to its high watermarks (no consumer group), sorted by (partition, offset)."""
+    """Every record of `topic` up to its high watermarks (no group), by (partition, offset)."""
     # Subscribed without a group: aiokafka assigns every partition of the topic to us.
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest", **security
+        topic,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **security,
     )
     await consumer.start()
     try:
@@ -127,7 +144,8 @@ class ConsumerRunner:
     Per partition in order; offsets committed after the handler; a record that does not
     decode goes to `<topic>.dlq` at once, a handler that keeps raising after `max_retries`
     retries (exponential backoff from `retry_backoff` seconds) goes there too, with the
-    error in headers, and the runner moves on. Nothing is dropped silently.
+    error in headers, and the runner moves on. Errors of a `transient` type are retried
+    until they pass (backoff capped at 30 s), never dead-lettered. Nothing is dropped silently.
     """
 
     def __init__(
@@ -142,6 +160,7 @@ class ConsumerRunner:
         retry_backoff: float = 0.2,
         client_id: str | None = None,
         max_batch: int = 100,
+        transient: tuple[type[BaseException], ...] = TRANSIENT_ERRORS,
         consumer_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._bootstrap = bootstrap
@@ -153,6 +172,7 @@ class ConsumerRunner:
         self._retry_backoff = retry_backoff
         self._client_id = client_id or group_id
         self._max_batch = max_batch
+        self._transient = transient
         self._consumer_options = dict(consumer_options or {})
         self._consumer: AIOKafkaConsumer | None = None
         # Processing and revocation never interleave: both hold this lock.
@@ -169,6 +189,8 @@ class ConsumerRunner:
         self.handled_total = 0
         self.dlq_total = 0
         self.last_handled_at: datetime | None = None
+        #: The handler's last error while a record is being retried, None once it passes.
+        self.last_error: str | None = None
 
     @property
     def assigned(self) -> frozenset[TopicPartition]:
@@ -230,9 +252,14 @@ class ConsumerRunner:
                 for tp, records in batch.items():
                     for record in records:
                         async with self._lock:
-                            if self._stopping or generation != self._generation or tp not in self._owned:
+                            if (
+                                self._stopping
+                                or generation != self._generation
+                                or tp not in self._owned
+                            ):
                                 break
-                            await self._process(record)
+                            if not await self._process(record):
+                                break  # stopping during a transient failure: redelivered later
                             self._done[tp] = record.offset + 1
                     if self._stopping:
                         break
@@ -244,14 +271,25 @@ class ConsumerRunner:
         finally:
             self._run_finished.set()
 
-    async def stop(self) -> None:
-        """Finish the current record, commit what is done, leave the group."""
+    async def stop(self, timeout: float | None = 30.0) -> None:
+        """Finish the current record, commit what is done, leave the group.
+
+        A handler still busy after `timeout` seconds is cancelled: its transaction rolls
+        back and its record, not committed, is redelivered to the next owner.
+        """
         self._stopping = True
         task = self._run_task
         if task is not None and not task.done():
             if self._fetching:
                 task.cancel()  # only the fetch is interrupted, never a handler
-            await self._run_finished.wait()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._run_finished.wait()), timeout)
+            except TimeoutError:
+                log.warning(
+                    "consumer %s: handler still busy after %ss, cancelled", self.group_id, timeout
+                )
+                task.cancel()
+                await self._run_finished.wait()
         consumer = self._consumer
         if consumer is None:
             return
@@ -263,35 +301,50 @@ class ConsumerRunner:
             self._consumer = None
             await consumer.stop()
 
-    async def _process(self, record: ConsumerRecord) -> None:
+    async def _process(self, record: ConsumerRecord) -> bool:
+        """Handle or dead-letter `record`; False when stopping left it unfinished."""
         try:
             if record.value is None:
                 raise ValueError("record has no value (tombstone)")
             envelope = decode(record.value)
         except Exception as exc:  # undecodable now means undecodable forever: no retry
             await self._dead_letter(record, exc, attempts=0)
-            return
+            return True
         attempt = 0
         while True:
             try:
                 await self._handle(envelope)
             except Exception as exc:
-                if attempt >= self._max_retries:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                transient = isinstance(exc, self._transient)
+                if attempt >= self._max_retries and not transient:
                     await self._dead_letter(record, exc, attempts=attempt + 1)
-                    return
-                delay = self._retry_backoff * 2**attempt
+                    self.last_error = None
+                    return True
+                if transient and self._stopping:
+                    return False
+                delay = min(30.0, self._retry_backoff * 2 ** min(attempt, 16))
                 attempt += 1
                 log.warning(
                     "handler of %s failed on %s/%d@%d (retry %d in %.2fs): %r",
-                    self.group_id, record.topic, record.partition, record.offset, attempt, delay, exc,
+                    self.group_id,
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    attempt,
+                    delay,
+                    exc,
                 )
                 await asyncio.sleep(delay)
             else:
                 self.handled_total += 1
-                self.last_handled_at = datetime.now(timezone.utc)
-                return
+                self.last_handled_at = datetime.now(UTC)
+                self.last_error = None
+                return True
 
-    async def _dead_letter(self, record: ConsumerRecord, error: BaseException, *, attempts: int) -> None:
+    async def _dead_letter(
+        self, record: ConsumerRecord, error: BaseException, *, attempts: int
+    ) -> None:
         """Send `record` to `<topic>.dlq` with the error in headers; retry the send until acked."""
         message = f"{type(error).__name__}: {error}".encode()[:_MAX_ERROR_BYTES]
         headers = [
@@ -307,7 +360,11 @@ class ConsumerRunner:
         ]
         log.error(
             "consumer %s dead-letters %s/%d@%d: %s",
-            self.group_id, record.topic, record.partition, record.offset, message.decode(errors="replace"),
+            self.group_id,
+            record.topic,
+            record.partition,
+            record.offset,
+            message.decode(errors="replace"),
         )
         failures = 0
         while True:

@@ -20,10 +20,11 @@ SQLite has a single writer, so position order is commit order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,7 +43,9 @@ NOTIFY_CHANNEL = "helpdesk_outbox"
 RELAY_LOCK_KEY = 0x6864_6F62  # "hdob"
 
 _TXID = sa.cast(sa.cast(sa.func.pg_current_xact_id(), sa.Text), sa.BigInteger)
-_XMIN = sa.cast(sa.cast(sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot()), sa.Text), sa.BigInteger)
+_XMIN = sa.cast(
+    sa.cast(sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot()), sa.Text), sa.BigInteger
+)
 
 
 class OutboxPublishError(RuntimeError):
@@ -132,7 +135,7 @@ class OutboxRelay:
             count = await self._publish_sqlite()
         if count:
             self.published_total += count
-            self.last_publish_at = datetime.now(timezone.utc)
+            self.last_publish_at = datetime.now(UTC)
         return count
 
     async def run(self) -> None:
@@ -151,16 +154,16 @@ class OutboxRelay:
                     self.failures_total += 1
                     self.last_error = f"{type(exc).__name__}: {exc}"
                     delay = min(self._max_backoff, 0.2 * 2 ** min(failures, 10))
-                    log.warning("outbox relay pass failed (retry in %.1fs): %s", delay, self.last_error)
+                    log.warning(
+                        "outbox relay pass failed (retry in %.1fs): %s", delay, self.last_error
+                    )
                     await asyncio.sleep(delay)
                     continue
                 failures = 0
                 if count >= self._batch_size:
                     continue  # more is waiting
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
-                except TimeoutError:
-                    pass
         finally:
             await self._stop_listening()
 
@@ -171,9 +174,7 @@ class OutboxRelay:
             locked = await conn.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY)))
             if not locked:
                 return 0
-            rows = await self._fetch(
-                conn, sa.or_(T.c.txid.is_(None), T.c.txid < _XMIN)
-            )
+            rows = await self._fetch(conn, sa.or_(T.c.txid.is_(None), T.c.txid < _XMIN))
             if not rows:
                 return 0
             await self._send(rows)
@@ -193,7 +194,9 @@ class OutboxRelay:
             await self._mark_sent(conn, rows)
         return len(rows)
 
-    async def _fetch(self, conn: AsyncConnection, eligible: sa.ColumnElement[bool]) -> list[OutboxRow]:
+    async def _fetch(
+        self, conn: AsyncConnection, eligible: sa.ColumnElement[bool]
+    ) -> list[OutboxRow]:
         result = await conn.execute(
             sa.select(T.c.position, T.c.topic, T.c.key, T.c.value, T.c.headers)
             .where(eligible)
@@ -229,7 +232,8 @@ class OutboxRelay:
         if error is not None or failed:
             cause = error or failed[0]
             raise OutboxPublishError(
-                f"{len(failed) + (error is not None)} of {len(rows)} outbox records not acknowledged: {cause}"
+                f"{len(failed) + (error is not None)} of {len(rows)} outbox records "
+                f"not acknowledged: {cause}"
             ) from cause
 
     async def _mark_sent(self, conn: AsyncConnection, rows: Sequence[OutboxRow]) -> None:

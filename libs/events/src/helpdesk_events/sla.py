@@ -216,6 +216,9 @@ class PolicyConditions(_Part):
     categories: tuple[str, ...] = Field(default=(), description="Ticket categories.")
     affected_services: tuple[str, ...] = Field(default=(), description="Affected services.")
     orgs: tuple[str, ...] = Field(default=(), description="Requester organisations.")
+    tiers: tuple[Literal[1, 2, 3], ...] | None = Field(
+        default=None, description="Support tiers (null or empty: any tier)."
+    )
 
 
 class PolicyTargets(_Part):

@@ -1,4 +1,4 @@
-"""Table definitions for the outbox, the inbox and the event store, added to a service's own MetaData.
+"""Tables of the outbox, the inbox and the event store, added to a service's own MetaData.
 
 Each service declares them in its metadata (`outbox_table(md)`) so autogenerate sees them,
 and creates them in an alembic migration with `create_outbox(op)` and friends. The table
@@ -37,7 +37,9 @@ def outbox_table(md: sa.MetaData) -> sa.Table:
         sa.Column("value", sa.LargeBinary, nullable=False),
         # [[name, value as latin-1 text]]: lossless for any header bytes, readable for ASCII.
         sa.Column("headers", sa.JSON, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sqlite_autoincrement=True,
     )
 
@@ -49,7 +51,9 @@ def inbox_table(md: sa.MetaData) -> sa.Table:
         md,
         sa.Column("consumer", sa.String(200), primary_key=True),
         sa.Column("event_id", sa.Uuid, primary_key=True),
-        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column(
+            "handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
     )
 
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from helpdesk_events.envelope import EVENT_TYPES, Envelope, Event, new_envelope
 from helpdesk_events.kafka import ensure_topics, make_producer
 from helpdesk_events.tables import events_table, inbox_table, outbox_table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 MakePing = Callable[..., Envelope]
 
@@ -44,7 +43,7 @@ def make_ping(ping_class: type[Event]) -> MakePing:
             ping_class(n=n, **fields),
             source="test",
             subject=subject,
-            time=datetime.now(timezone.utc),
+            time=datetime.now(UTC),
         )
 
     return make

@@ -9,13 +9,12 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from helpdesk_events.codec import encode
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.inbox import transactional_handler
 from helpdesk_events.kafka import ConsumerRunner, read_topic_from_start
 from helpdesk_events.topics import dlq
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 #: Fast group joins on Tansu (a join there takes about half the session timeout).
 FAST_GROUP = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 400}
@@ -25,10 +24,14 @@ EFFECTS = sa.table("effects", sa.column("event_id", sa.Uuid), sa.column("n", sa.
 async def produce(producer: AIOKafkaProducer, topic: str, envelopes: Sequence[Envelope]) -> None:
     for envelope in envelopes:
         record = encode(envelope)
-        await producer.send_and_wait(topic, record.value, key=record.key, headers=list(record.headers))
+        await producer.send_and_wait(
+            topic, record.value, key=record.key, headers=list(record.headers)
+        )
 
 
-async def eventually(condition: Callable[[], bool | Awaitable[bool]], timeout: float = 30.0) -> None:
+async def eventually(
+    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 30.0
+) -> None:
     async with asyncio.timeout(timeout):
         while True:
             result = condition()
@@ -57,7 +60,9 @@ class Member:
         await self.task
 
 
-def runner(bootstrap: str, group: str, topic: str, handle, producer: AIOKafkaProducer, **kw) -> ConsumerRunner:
+def runner(
+    bootstrap: str, group: str, topic: str, handle, producer: AIOKafkaProducer, **kw
+) -> ConsumerRunner:
     return ConsumerRunner(
         bootstrap, group, [topic], handle, producer=producer, consumer_options=FAST_GROUP, **kw
     )
@@ -80,12 +85,16 @@ async def test_malformed_records_go_to_the_dlq_and_the_consumer_keeps_going(
     await produce(producer, topic, [make_ping(1)])
     await producer.send_and_wait(topic, b"{not json", key=b"k1", headers=[("x-trace", b"abc")])
     await producer.send_and_wait(
-        topic, b'{"specversion":"1.0","id":"x","source":"s","type":"helpdesk.nope.v1",'
-        b'"subject":"s","time":"2024-01-01T00:00:00Z","data":{}}', key=b"k2"
+        topic,
+        b'{"specversion":"1.0","id":"x","source":"s","type":"helpdesk.nope.v1",'
+        b'"subject":"s","time":"2024-01-01T00:00:00Z","data":{}}',
+        key=b"k2",
     )
     await produce(producer, topic, [make_ping(2)])
 
-    async with Member(runner(kafka_bootstrap, f"g-{uuid.uuid4()}", topic, handle, producer)) as member:
+    async with Member(
+        runner(kafka_bootstrap, f"g-{uuid.uuid4()}", topic, handle, producer)
+    ) as member:
         await eventually(lambda: handled == [1, 2] and member.dlq_total == 2)
         assert member.handled_total == 2
 
@@ -105,7 +114,7 @@ async def test_malformed_records_go_to_the_dlq_and_the_consumer_keeps_going(
         assert headers["consumer_group"].startswith(b"g-")
 
 
-async def test_failing_handler_is_retried_then_dead_lettered_and_the_next_record_handled(
+async def test_failing_handler_is_retried_then_dead_lettered_but_transient_errors_only_wait(
     kafka_bootstrap: str, producer: AIOKafkaProducer, topic_factory, make_ping
 ) -> None:
     topic = await topic_factory(partitions=1)
@@ -117,16 +126,24 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_the_next_record
         attempts[n] += 1
         if n == 2:
             raise RuntimeError("boom on 2")
-        if n == 3 and attempts[n] == 1:
-            raise ConnectionError("transient")
+        if n == 3 and attempts[n] <= 4:
+            raise ConnectionError("database unreachable")  # transient: retried past max_retries
         handled.append(n)
 
     poison = make_ping(2)
     await produce(producer, topic, [make_ping(1), poison, make_ping(3), make_ping(4)])
-    member = runner(kafka_bootstrap, f"g-{uuid.uuid4()}", topic, handle, producer, max_retries=2, retry_backoff=0.05)
+    member = runner(
+        kafka_bootstrap,
+        f"g-{uuid.uuid4()}",
+        topic,
+        handle,
+        producer,
+        max_retries=2,
+        retry_backoff=0.05,
+    )
     async with Member(member):
         await eventually(lambda: handled == [1, 3, 4])
-    assert attempts == {1: 1, 2: 3, 3: 2, 4: 1}  # 1 try + 2 retries for the poison record
+    assert attempts == {1: 1, 2: 3, 3: 5, 4: 1}  # poison: 1 try + 2 retries, then the DLQ
     assert member.dlq_total == 1
 
     [dead] = await read_topic_from_start(kafka_bootstrap, dlq(topic))
@@ -140,7 +157,11 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_the_next_record
 
 
 async def test_restarted_consumer_resumes_after_the_last_handled_record_and_counts_once(
-    kafka_bootstrap: str, producer: AIOKafkaProducer, topic_factory, make_ping, sqlite_store: AsyncEngine
+    kafka_bootstrap: str,
+    producer: AIOKafkaProducer,
+    topic_factory,
+    make_ping,
+    sqlite_store: AsyncEngine,
 ) -> None:
     topic = await topic_factory(partitions=1)
     group = f"g-{uuid.uuid4()}"
@@ -179,7 +200,11 @@ async def test_restarted_consumer_resumes_after_the_last_handled_record_and_coun
 
 
 async def test_rebalances_between_two_members_lose_nothing_and_count_once(
-    kafka_bootstrap: str, producer: AIOKafkaProducer, topic_factory, make_ping, sqlite_store: AsyncEngine
+    kafka_bootstrap: str,
+    producer: AIOKafkaProducer,
+    topic_factory,
+    make_ping,
+    sqlite_store: AsyncEngine,
 ) -> None:
     topic = await topic_factory(partitions=3)
     group = f"g-{uuid.uuid4()}"

@@ -6,8 +6,6 @@ import asyncio
 import uuid
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from helpdesk_events.eventstore import (
     ConcurrencyConflict,
     append,
@@ -15,6 +13,7 @@ from helpdesk_events.eventstore import (
     read_stream,
     stream_version,
 )
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 async def test_appended_events_read_back_in_version_order(store: AsyncEngine, make_ping) -> None:
@@ -45,7 +44,11 @@ async def test_append_at_a_stale_version_raises_conflict_with_the_actual_version
         with pytest.raises(ConcurrencyConflict) as caught:
             async with store.begin() as conn:
                 await append(conn, stream, stale, [make_ping(9, stream)])
-        assert (caught.value.stream_id, caught.value.expected, caught.value.actual) == (stream, stale, 2)
+        assert (caught.value.stream_id, caught.value.expected, caught.value.actual) == (
+            stream,
+            stale,
+            2,
+        )
     async with store.connect() as conn:
         assert [e.data.n for e in await read_stream(conn, stream)] == [1, 2]
 
@@ -74,7 +77,9 @@ async def test_two_writers_racing_on_one_stream_one_wins_the_other_conflicts(
         assert await read_stream(conn, stream) == [winner]
 
 
-async def test_envelope_sequence_must_match_the_version_it_gets(store: AsyncEngine, make_ping) -> None:
+async def test_envelope_sequence_must_match_the_version_it_gets(
+    store: AsyncEngine, make_ping
+) -> None:
     stream = uuid.uuid4()
     good = make_ping(1, stream).model_copy(update={"sequence": 1})
     bad = make_ping(2, stream).model_copy(update={"sequence": 7})

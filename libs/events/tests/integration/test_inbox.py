@@ -7,10 +7,9 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.inbox import record_once, transactional_handler
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 EFFECTS = sa.table("effects", sa.column("event_id", sa.Uuid), sa.column("n", sa.Integer))
 
@@ -30,7 +29,9 @@ async def test_record_once_is_true_only_the_first_time_per_consumer(store: Async
         assert await record_once(conn, "metrics", event_id) is False
 
 
-async def test_redelivered_event_has_its_effects_counted_once(store: AsyncEngine, make_ping) -> None:
+async def test_redelivered_event_has_its_effects_counted_once(
+    store: AsyncEngine, make_ping
+) -> None:
     async def count(conn: AsyncConnection, envelope: Envelope) -> None:
         await conn.execute(sa.insert(EFFECTS).values(event_id=envelope.id, n=envelope.data.n))
 

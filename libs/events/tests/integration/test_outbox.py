@@ -1,4 +1,4 @@
-"""Outbox contract: everything committed reaches the broker, in order per key, on SQLite and PostgreSQL."""
+"""Outbox contract: all that commits reaches the broker, in order per key (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from collections.abc import Sequence
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from helpdesk.testing.broker import TansuBroker
 from helpdesk_events.codec import decode
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.kafka import ensure_topics, make_producer, read_topic_from_start
 from helpdesk_events.outbox import OutboxRelay, add_to_outbox, pending_count
 from helpdesk_events.tables import OUTBOX_TABLE
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from helpdesk.testing.broker import TansuBroker
 
 
 class CrashBeforeMark(Exception):
@@ -39,7 +39,9 @@ async def pending(engine: AsyncEngine) -> int:
         return await pending_count(conn)
 
 
-async def published(bootstrap: str, topic: str, ids: set[uuid.UUID]) -> list[tuple[bytes, Envelope, dict]]:
+async def published(
+    bootstrap: str, topic: str, ids: set[uuid.UUID]
+) -> list[tuple[bytes, Envelope, dict]]:
     """(key, envelope, headers) of this test's events on `topic`, in partition order."""
     found = []
     for record in await read_topic_from_start(bootstrap, topic):
@@ -168,7 +170,11 @@ async def test_running_relay_publishes_soon_after_commit(
 
 
 async def test_row_that_commits_late_is_delivered_not_skipped(
-    pg_store: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str, ping_topic: str, make_ping
+    pg_store: AsyncEngine,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    ping_topic: str,
+    make_ping,
 ) -> None:
     """PostgreSQL: txn A takes the lower position but commits after txn B's higher one."""
     early, late = make_ping(1), make_ping(2)
@@ -198,9 +204,13 @@ async def test_row_that_commits_late_is_delivered_not_skipped(
 
 
 async def test_open_transaction_holds_back_younger_rows_until_it_ends(
-    pg_store: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str, ping_topic: str, make_ping
+    pg_store: AsyncEngine,
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    ping_topic: str,
+    make_ping,
 ) -> None:
-    """PostgreSQL: a committed row younger than a running writer waits for it (position order kept)."""
+    """PostgreSQL: a committed row younger than a running writer waits for it (order kept)."""
     first, second = make_ping(1), make_ping(2)
     relay = OutboxRelay(pg_store, producer)
     async with pg_store.connect() as a:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .logs import configure_logging
@@ -45,6 +47,24 @@ class RequestMetrics:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             self.latency.labels(scope["method"], template, str(status)).observe(time.perf_counter() - started)
+
+
+class RuntimeCollector(Collector):
+    """Delivery counters read from the runtime at scrape time."""
+
+    def __init__(self, runtime: ServiceRuntime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[Metric]:
+        counters = self.runtime.counters()
+        for name, help_text in (
+            ("handled", "Events handled by this service's consumers"),
+            ("dead_lettered", "Records sent to a dead-letter topic"),
+            ("published", "Outbox rows published to the broker"),
+        ):
+            family = CounterMetricFamily(f"helpdesk_events_{name}", help_text)
+            family.add_metric([], counters[name])
+            yield family
 
 
 class BodySizeLimit:
@@ -112,9 +132,7 @@ def build_app(
 
     up = Gauge("helpdesk_up", "1 while the service runs", registry=registry)
     up.set(1)
-    handled = Counter("helpdesk_events_consumed", "Events handled by this service's consumers",
-                      registry=registry)
-    handled_by_runtime = {"last": 0}
+    registry.register(RuntimeCollector(runtime))
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:
@@ -135,10 +153,6 @@ def build_app(
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=Response)
     async def metrics(request: Request) -> Response:
-        total = sum(getattr(c, "handled_total", 0) for c in runtime.consumers)
-        if total > handled_by_runtime["last"]:
-            handled.inc(total - handled_by_runtime["last"])
-        handled_by_runtime["last"] = total
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     for router in routers:

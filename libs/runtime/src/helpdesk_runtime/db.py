@@ -1,4 +1,4 @@
-"""The database engine every service uses: SQLite (aiosqlite) embedded, PostgreSQL (asyncpg) in production."""
+"""Database engines: SQLite (aiosqlite) embedded, PostgreSQL (asyncpg) in production."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ _PG_POOL_DEFAULTS: dict[str, Any] = {
 
 
 def create_engine(url: str | URL, **kw: Any) -> AsyncEngine:
-    """An AsyncEngine for `sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`; `kw` overrides defaults."""
+    """An AsyncEngine for `sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kw)
@@ -36,7 +36,9 @@ def create_engine(url: str | URL, **kw: Any) -> AsyncEngine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+asyncpg")
         return create_async_engine(parsed, **{**_PG_POOL_DEFAULTS, **kw})
-    raise ValueError(f"unsupported database URL {parsed.render_as_string()!r}: use sqlite or postgresql")
+    raise ValueError(
+        f"unsupported database URL {parsed.render_as_string()!r}: use sqlite or postgresql"
+    )
 
 
 def is_postgres(engine: AsyncEngine) -> bool:

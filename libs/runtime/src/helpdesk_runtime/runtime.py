@@ -62,6 +62,18 @@ class ServiceRuntime:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _broker_checked_at: float = field(default=0.0, init=False)
     _broker_ok: bool = field(default=False, init=False)
+    #: Totals of consumers and relays that were replaced after a broker outage.
+    _retired: dict[str, int] = field(default_factory=lambda: {"handled": 0, "dead_lettered": 0, "published": 0},
+                                     init=False)
+
+    def counters(self) -> dict[str, int]:
+        """Events handled, dead-lettered and published since the process started."""
+        live = {
+            "handled": sum(c.handled_total for c in self.consumers),
+            "dead_lettered": sum(c.dlq_total for c in self.consumers),
+            "published": self.relay.published_total if self.relay is not None else 0,
+        }
+        return {k: self._retired[k] + live[k] for k in live}
 
     async def start(self) -> None:
         """Open the database (migrating it when configured), then connect to Kafka in the background."""
@@ -127,10 +139,10 @@ class ServiceRuntime:
                 await self._start_kafka()
                 backoff = 0.5
                 # Watch the long-running parts; if one dies, rebuild them all.
-                running = [asyncio.ensure_future(t) for t in self._kafka_tasks]
+                running = list(self._kafka_tasks) or [asyncio.get_running_loop().create_future()]
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
-                    if task.exception() is not None:
+                    if not task.cancelled() and task.exception() is not None:
                         log.error("kafka task failed: %r; restarting", task.exception())
             except asyncio.CancelledError:
                 raise
@@ -172,17 +184,18 @@ class ServiceRuntime:
             self._kafka_tasks.append(asyncio.create_task(runner.run(), name=f"consumer-{group}"))
 
     async def _stop_kafka(self) -> None:
+        self._retired = self.counters()
         # Consumers first and gracefully: each finishes its record and commits what it handled.
         for runner in self.consumers:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(runner.stop(), timeout=10.0)
-        self.consumers.clear()
         for task in getattr(self, "_kafka_tasks", []):
             task.cancel()
         for task in getattr(self, "_kafka_tasks", []):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._kafka_tasks = []
+        self.consumers.clear()
         self.relay = None
         if self.producer is not None:
             with contextlib.suppress(Exception):

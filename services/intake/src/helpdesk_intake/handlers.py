@@ -1,27 +1,32 @@
-"""Command handling: load -> decide -> append, in one transaction; then wake the relay."""
+"""Command handling: load -> decide -> save inside the caller's transaction.
+
+The HTTP routes (one transaction per request) and the Kafka consumers (inside the inbox
+transaction) both run commands through these functions, so the rules of persisting a
+decision live in one place. The relay is woken after the transaction by `relay.py`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_events.envelope import Envelope, new_envelope
-from helpdesk_runtime.runtime import ServiceRuntime
+from helpdesk_events.eventstore import ConcurrencyConflict
+from helpdesk_events.tickets import TicketEvent
 
 from . import store
-from .commands import CreateTicket
-from .domain import decide
-from .errors import TicketNotFound
+from .commands import Command, CreateTicket, MergeTicket
+from .domain import DEFAULT_POLICY, Policy, decide, decide_merge
+from .errors import InvalidCommand, TicketNotFound
 from .state import TicketState, evolve
 
 SOURCE = "intake"
-
-#: Extra work inside the same transaction (e.g. recording an Idempotency-Key response).
-InTransaction = Callable[[AsyncConnection, TicketState], Awaitable[None]]
+#: Attempts of load -> decide -> append when another writer appended first (no If-Match given).
+MAX_ATTEMPTS = 5
 
 
 class VersionMismatch(Exception):
@@ -33,65 +38,149 @@ class VersionMismatch(Exception):
         super().__init__(f"ticket is at version {actual}, not {expected}")
 
 
-async def create_ticket(
-    runtime: ServiceRuntime,
+@dataclass(frozen=True)
+class Outcome:
+    """A ticket's state after a command and the envelopes the command appended (maybe none)."""
+
+    state: TicketState
+    envelopes: list[Envelope]
+
+
+@dataclass(frozen=True)
+class Trace:
+    """CloudEvents correlation of the events a command writes."""
+
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
+async def create(
+    conn: AsyncConnection,
     ticket_id: UUID,
     build: Callable[[str], CreateTicket],
     *,
     now: datetime,
-    correlation_id: str | None = None,
-    in_transaction: InTransaction | None = None,
-) -> tuple[TicketState, list[Envelope]]:
+    policy: Policy = DEFAULT_POLICY,
+    trace: Trace = Trace(),
+) -> Outcome:
     """Allocate a number, build the CreateTicket command with it, and persist the new ticket."""
-    async with runtime.engine.begin() as conn:
-        command = build(await store.next_number(conn, ticket_id))
-        result = await _decide_and_save(conn, None, command, now, correlation_id)
-        if in_transaction is not None:
-            await in_transaction(conn, result[0])
-    runtime.wake_relay()
-    return result
+    command = build(await store.next_number(conn, ticket_id))
+    if command.follow_up_of is not None and await store.load(conn, command.follow_up_of) is None:
+        raise InvalidCommand("follow_up_of", f"no ticket {command.follow_up_of}")
+    return await _decide_and_save(conn, None, [command], now, policy, trace)
 
 
 async def execute(
-    runtime: ServiceRuntime,
+    conn: AsyncConnection,
     ticket_id: UUID,
-    command: Any,
+    commands: Sequence[Command],
     *,
     now: datetime,
+    policy: Policy = DEFAULT_POLICY,
     if_match: int | None = None,
-    correlation_id: str | None = None,
-    in_transaction: InTransaction | None = None,
-) -> tuple[TicketState, list[Envelope]]:
-    """Run one command against an existing ticket and persist its events."""
-    async with runtime.engine.begin() as conn:
+    trace: Trace = Trace(),
+) -> Outcome:
+    """Run `commands` in order against an existing ticket and persist their events together.
+
+    Without `if_match` a lost race is decided again on the fresh state (the caller did not
+    condition on a version); with it, the race is a 412 like any other stale version.
+    Retrying inside the transaction works because PostgreSQL runs READ COMMITTED (each
+    read sees the winner's commit) and the event store appends in a savepoint.
+    """
+    for attempt in range(1, MAX_ATTEMPTS + 1):
         state = await store.load(conn, ticket_id)
         if state is None:
             raise TicketNotFound(ticket_id)
-        if if_match is not None and state.version != if_match:
-            raise VersionMismatch(if_match, state.version)
-        result = await _decide_and_save(conn, state, command, now, correlation_id)
-        if in_transaction is not None:
-            await in_transaction(conn, result[0])
-    runtime.wake_relay()
-    return result
+        _check_version(if_match, state)
+        try:
+            return await _decide_and_save(conn, state, commands, now, policy, trace)
+        except ConcurrencyConflict as conflict:
+            if if_match is not None:
+                raise VersionMismatch(if_match, conflict.actual) from None
+            if attempt == MAX_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def merge(
+    conn: AsyncConnection,
+    command: MergeTicket,
+    *,
+    now: datetime,
+    if_match: int | None = None,
+    trace: Trace = Trace(),
+) -> tuple[Outcome, Outcome]:
+    """Merge the source into the target: both streams change in the caller's transaction."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        source = await store.load(conn, command.ticket_id)
+        if source is None:
+            raise TicketNotFound(command.ticket_id)
+        _check_version(if_match, source)
+        target = await store.load(conn, command.target_ticket_id)
+        if target is None:
+            raise InvalidCommand("target_ticket_id", f"no ticket {command.target_ticket_id}")
+        source_events, target_events = decide_merge(source, target, command, now)
+        outcomes = {
+            source.id: _outcome(source, source_events, trace),
+            target.id: _outcome(target, target_events, trace),
+        }
+        try:
+            # A fixed order (by id) keeps two opposite merges from deadlocking on PostgreSQL.
+            for ticket_id in sorted(outcomes):
+                before = source if ticket_id == source.id else target
+                outcome = outcomes[ticket_id]
+                if outcome.envelopes:
+                    await store.save(conn, outcome.state, before.version, outcome.envelopes)
+        except ConcurrencyConflict as conflict:
+            if if_match is not None and conflict.stream_id == source.id:
+                raise VersionMismatch(if_match, conflict.actual) from None
+            if attempt == MAX_ATTEMPTS:
+                raise
+            continue
+        return outcomes[source.id], outcomes[target.id]
+    raise AssertionError("unreachable")
+
+
+def _check_version(if_match: int | None, state: TicketState) -> None:
+    if if_match is not None and state.version != if_match:
+        raise VersionMismatch(if_match, state.version)
 
 
 async def _decide_and_save(
-    conn: AsyncConnection, state: TicketState | None, command: Any, now: datetime,
-    correlation_id: str | None,
-) -> tuple[TicketState, list[Envelope]]:
-    events = decide(state, command, now)
+    conn: AsyncConnection,
+    state: TicketState | None,
+    commands: Sequence[Command],
+    now: datetime,
+    policy: Policy,
+    trace: Trace,
+) -> Outcome:
+    events: list[TicketEvent] = []
+    current = state
+    for command in commands:
+        decided = decide(current, command, now, policy)
+        for event in decided:
+            current = evolve(current, event)
+        events.extend(decided)
+    if current is None:
+        raise TicketNotFound(getattr(commands[0], "ticket_id"))
+    outcome = _outcome(state, events, trace)
+    if outcome.envelopes:
+        await store.save(conn, outcome.state, state.version if state else 0, outcome.envelopes)
+    return outcome
+
+
+def _outcome(state: TicketState | None, events: Sequence[TicketEvent], trace: Trace) -> Outcome:
+    """`state` evolved by `events`, with the events wrapped in envelopes numbered after it."""
     version = state.version if state is not None else 0
-    new_state = state
+    current = state
     envelopes: list[Envelope] = []
     for offset, event in enumerate(events, start=1):
-        new_state = evolve(new_state, event)
+        current = evolve(current, event)
         envelopes.append(new_envelope(
             event, source=SOURCE, subject=str(event.ticket_id), time=event.occurred_at,
-            sequence=version + offset, correlationid=correlation_id,
+            sequence=version + offset, correlationid=trace.correlation_id,
+            causationid=trace.causation_id,
         ))
-    if new_state is None:
-        raise TicketNotFound(getattr(command, "ticket_id"))
-    if envelopes:
-        await store.save(conn, new_state, version, envelopes)
-    return new_state, envelopes
+    if current is None:
+        raise ValueError("no state and no events")
+    return Outcome(current, envelopes)

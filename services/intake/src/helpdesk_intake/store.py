@@ -13,12 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from helpdesk_events import eventstore
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.outbox import add_to_outbox
+from helpdesk_events.tickets import TicketCreated, TicketUpdated
 from helpdesk_runtime.upsert import upsert
 
 from .state import TicketState, fold
-from .tables import ticket_numbers, tickets
+from .tables import ticket_numbers, ticket_tags, tickets
 
 NUMBER_OFFSET = 1000
+#: Key in a connection's `info`: set when the transaction queued outbox rows (see `relay.py`).
+WAKE_RELAY = "helpdesk_intake_wake_relay"
 _state_json = TypeAdapter(TicketState)
 
 
@@ -41,13 +44,36 @@ async def next_number(conn: AsyncConnection, ticket_id: UUID) -> str:
     return f"HD-{NUMBER_OFFSET + n}"
 
 
+async def queue_for_publishing(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+    """Add `envelopes` to the outbox and ask for the relay to be woken once the transaction ends."""
+    await add_to_outbox(conn, envelopes)
+    conn.info[WAKE_RELAY] = True
+
+
 async def save(
     conn: AsyncConnection, state: TicketState, expected_version: int, envelopes: Sequence[Envelope]
 ) -> None:
     """Append the events (optimistic check), queue them for Kafka, update the read model."""
     await eventstore.append(conn, state.id, expected_version, envelopes)
-    await add_to_outbox(conn, envelopes)
-    values = {
+    await queue_for_publishing(conn, envelopes)
+    await conn.execute(upsert(conn, tickets, ["id"], _read_model_row(state)))
+    if any(_touches_tags(envelope) for envelope in envelopes):
+        await conn.execute(sa.delete(ticket_tags).where(ticket_tags.c.ticket_id == state.id))
+        if state.tags:
+            await conn.execute(
+                sa.insert(ticket_tags), [{"ticket_id": state.id, "tag": tag} for tag in state.tags]
+            )
+
+
+def _touches_tags(envelope: Envelope) -> bool:
+    event = envelope.data
+    if isinstance(event, TicketCreated):
+        return True
+    return isinstance(event, TicketUpdated) and any(c.field == "tags" for c in event.changes)
+
+
+def _read_model_row(state: TicketState) -> dict[str, Any]:
+    return {
         "id": state.id,
         "number": state.number,
         "version": state.version,
@@ -65,6 +91,6 @@ async def save(
         "tags": list(state.tags),
         "created_at": state.created_at,
         "updated_at": state.updated_at,
+        "resolved_at": state.resolved_at,
         "document": state_document(state),
     }
-    await conn.execute(upsert(conn, tickets, ["id"], values))

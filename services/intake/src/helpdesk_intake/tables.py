@@ -21,6 +21,7 @@ ticket_numbers = sa.Table(
 )
 
 #: Read model for queries: one row per ticket, updated in the same transaction as its events.
+#: Each keyset sort has an index ending in `id` (the tie-breaker of the cursor).
 tickets = sa.Table(
     "tickets",
     metadata,
@@ -41,13 +42,28 @@ tickets = sa.Table(
     sa.Column("tags", sa.JSON, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    #: Time of the latest resolution (kept after a reopen): the auto-close job's clock.
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
     #: The whole current state as JSON, so a GET needs no fold.
     sa.Column("document", sa.JSON, nullable=False),
     sa.Index("ix_tickets_created", "created_at", "id"),
     sa.Index("ix_tickets_updated", "updated_at", "id"),
+    sa.Index("ix_tickets_priority", "priority", "created_at", "id"),
     sa.Index("ix_tickets_status", "status", "created_at"),
     sa.Index("ix_tickets_requester", "requester_id", "created_at"),
     sa.Index("ix_tickets_team_agent", "team", "agent"),
+    sa.Index("ix_tickets_category", "category"),
+    #: Auto-close finds resolved tickets by resolution time.
+    sa.Index("ix_tickets_auto_close", "status", "resolved_at"),
+)
+
+#: One row per (ticket, tag), so the tag filter is an indexed lookup on both databases.
+ticket_tags = sa.Table(
+    "ticket_tags",
+    metadata,
+    sa.Column("ticket_id", sa.Uuid, primary_key=True),
+    sa.Column("tag", sa.String(50), primary_key=True),
+    sa.Index("ix_ticket_tags_tag", "tag", "ticket_id"),
 )
 
 #: Idempotency-Key records: the first response to a key is replayed for a retry.
@@ -55,8 +71,11 @@ idempotency_keys = sa.Table(
     "idempotency_keys",
     metadata,
     sa.Column("key", sa.String(200), primary_key=True),
+    #: sha256 of method, path, actor and body: the same key with another request is refused.
     sa.Column("request_hash", sa.String(64), nullable=False),
     sa.Column("status_code", sa.Integer, nullable=False),
-    sa.Column("response", sa.JSON, nullable=False),
+    sa.Column("headers", sa.JSON, nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_idempotency_keys_created", "created_at"),
 )

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from helpdesk_runtime.settings import ServiceSettings
 
+#: The development secret; refused outside local use is the deployer's job (set SURVEYS_LINK_SECRET).
+DEV_LINK_SECRET = "dev-only-survey-link-secret-change-me"
+
 
 class SurveysSettings(ServiceSettings):
-    """`SURVEYS_DATABASE_URL`, `SURVEYS_PORT`, ...; Kafka comes from `KAFKA_*`."""
+    """`SURVEYS_DATABASE_URL`, `SURVEYS_PORT`, `SURVEYS_LINK_SECRET`, ...; Kafka comes from `KAFKA_*`."""
 
     model_config = SettingsConfigDict(env_prefix="SURVEYS_", extra="ignore")
 
     name: str = "surveys"
     port: int = 8005
+    #: HMAC key of survey links; rotating it invalidates every outstanding link.
+    link_secret: str = Field(DEV_LINK_SECRET, min_length=16)
+    #: Base URL requesters reach this service at (links are `<public_url>/s/<token>`); default host:port.
+    public_url: str = ""
+    #: How often the scheduler looks for due, reminder and expired surveys.
+    poll_seconds: float = Field(1.0, gt=0)
+    #: Optional webhook receiving survey events (sent, responded, expired) as CloudEvents JSON.
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_max_attempts: int = Field(8, ge=1)
+    webhook_backoff_seconds: float = Field(1.0, gt=0)
+    webhook_timeout_seconds: float = Field(5.0, gt=0)
+
+    def link_base(self) -> str:
+        """Where links point: `public_url`, or this process's own address."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -1,0 +1,1 @@
+"""Routing's pure domain: rules, strategies, queues, escalation and transfer (no I/O)."""

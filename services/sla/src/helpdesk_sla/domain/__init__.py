@@ -1,0 +1,1 @@
+"""The SLA domain, pure: policies, clocks and the decisions ticket events and timers lead to."""

@@ -1,0 +1,1 @@
+"""The pure survey rules: policies, scales, sampling, throttling and the survey lifecycle."""
