@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -32,10 +33,9 @@ def kafka_ready(host: str, port: int, timeout: float = 1.0) -> bool:
             sock.settimeout(timeout)
             sock.sendall(struct.pack(">i", len(header)) + header)
             size = struct.unpack(">i", _recv_exactly(sock, 4))[0]
-            body = _recv_exactly(sock, size)
+            correlation_id, error_code = struct.unpack(">ih", _recv_exactly(sock, size)[:6])
     except (OSError, struct.error):
         return False
-    correlation_id, error_code = struct.unpack(">ih", body[:6])
     return correlation_id == 7 and error_code == 0
 
 
@@ -50,7 +50,10 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes:
 
 
 class TansuBroker:
-    """A memory-only Tansu broker on 127.0.0.1:`port` (0 picks a free port); stop() kills it."""
+    """A memory-only Tansu broker on 127.0.0.1:`port` (0 picks a free port); stop() kills it.
+
+    Without `log_path` it logs into a temp dir that stop() removes (start errors quote the log).
+    """
 
     def __init__(
         self,
@@ -62,7 +65,11 @@ class TansuBroker:
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
-        self.log_path = log_path or Path(tempfile.mkdtemp(prefix="helpdesk-tansu-")) / "tansu.log"
+        self._own_dir: Path | None = None
+        if log_path is None:
+            self._own_dir = Path(tempfile.mkdtemp(prefix="helpdesk-tansu-"))
+            log_path = self._own_dir / "tansu.log"
+        self.log_path = log_path
         self._binary = binary
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -124,6 +131,8 @@ class TansuBroker:
         proc, self._proc = self._proc, None
         terminate(proc, timeout=5.0)
         forget(self.stop)
+        if self._own_dir is not None:
+            shutil.rmtree(self._own_dir, ignore_errors=True)
 
     def __enter__(self) -> TansuBroker:
         return self.start()

@@ -104,14 +104,12 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval: float = 1.0,
         max_backoff: float = 30.0,
-        channel: str = NOTIFY_CHANNEL,
     ) -> None:
         self._engine = engine
         self._producer = producer
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
-        self._channel = channel
         self._wakeup = asyncio.Event()
         self._listen_conn: AsyncConnection | None = None
         self._listen_driver: Any = None
@@ -245,13 +243,17 @@ class OutboxRelay:
         if self._listen_driver is not None and not self._listen_driver.is_closed():
             return
         await self._stop_listening()
+        conn: AsyncConnection | None = None
         try:
+            # A pooled connection kept idle for the relay's lifetime: asyncpg delivers
+            # notifications to it between queries.
             conn = await self._engine.connect()
-            raw = await conn.get_raw_connection()
-            driver = raw.driver_connection
-            await driver.add_listener(self._channel, self._on_notify)
+            driver = (await conn.get_raw_connection()).driver_connection
+            await driver.add_listener(NOTIFY_CHANNEL, self._on_notify)
         except Exception as exc:  # polling still works; try again next pass
             log.warning("outbox relay cannot LISTEN (polling instead): %s", exc)
+            if conn is not None:
+                await _discard(conn)
             return
         self._listen_conn, self._listen_driver = conn, driver
 
@@ -262,11 +264,11 @@ class OutboxRelay:
             return
         try:
             if not driver.is_closed():
-                await driver.remove_listener(self._channel, self._on_notify)
+                await driver.remove_listener(NOTIFY_CHANNEL, self._on_notify)
             await conn.close()
         except Exception as exc:
             log.debug("closing the outbox LISTEN connection failed: %s", exc)
-            await conn.invalidate()
+            await _discard(conn)
 
     def _on_notify(self, *_args: Any) -> None:
         self._wakeup.set()
@@ -274,3 +276,11 @@ class OutboxRelay:
 
 def _is_postgres(conn: AsyncConnection) -> bool:
     return conn.dialect.name == "postgresql"
+
+
+async def _discard(conn: AsyncConnection) -> None:
+    """Throw a connection away instead of returning it to the pool (its LISTEN state is unknown)."""
+    with contextlib.suppress(Exception):
+        await conn.invalidate()
+    with contextlib.suppress(Exception):
+        await conn.close()

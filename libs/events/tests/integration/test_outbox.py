@@ -113,9 +113,9 @@ async def test_relay_crash_after_send_before_mark_resends_and_loses_nothing(
 
 
 async def test_relay_marks_nothing_while_the_broker_is_down_and_delivers_when_it_is_back(
-    store: AsyncEngine, make_ping, ping_class
+    store: AsyncEngine, make_ping, ping_class, tmp_path
 ) -> None:
-    broker = TansuBroker().start()
+    broker = TansuBroker(log_path=tmp_path / "tansu.log").start()
     try:
         await ensure_topics(broker.bootstrap, {ping_class.TOPIC: 1})
         producer = make_producer(broker.bootstrap, request_timeout_ms=1000, retry_backoff_ms=100)

@@ -177,7 +177,11 @@ class ServiceRuntime:
                 transactional_handler(self.engine, group, sub.handler),
                 producer=self.producer, max_retries=self.settings.consumer_max_retries,
                 client_id=f"{self.settings.name}-consumer",
-                consumer_options={k: v for k, v in client.items() if k != "bootstrap_servers"},
+                consumer_options={
+                    **{k: v for k, v in client.items() if k != "bootstrap_servers"},
+                    "session_timeout_ms": kafka.session_timeout_ms,
+                    "heartbeat_interval_ms": kafka.heartbeat_interval_ms,
+                },
             )
             await runner.start()
             self.consumers.append(runner)

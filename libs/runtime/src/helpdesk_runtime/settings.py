@@ -18,6 +18,9 @@ class KafkaSettings(BaseSettings):
     enable_idempotence: bool = False
     partitions: int = Field(default=3, ge=1, le=1024)
     replication_factor: int = Field(default=1, ge=1)
+    #: A crashed consumer's partitions move to a live one after this long (rejoin costs ~2x on Tansu).
+    session_timeout_ms: int = Field(default=6000, ge=1000)
+    heartbeat_interval_ms: int = Field(default=1000, ge=100)
     # Transport security passes straight through to aiokafka.
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str | None = None
