@@ -92,14 +92,125 @@ def topics(
 
 
 @app.command()
+def replay(
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Events per transaction")] = 500,
+    after_position: Annotated[int, typer.Option(min=0, help="Resume after this global position")] = 0,
+) -> None:
+    """Re-publish intake's whole event store (for a broker that lost its data).
+
+    Queues every event, in global order, in intake's outbox (INTAKE_DATABASE_URL); the running
+    intake service's relay publishes them. Consumers drop the duplicates by event id.
+    """
+    from helpdesk_intake.config import IntakeSettings
+    from helpdesk_intake.replay import queue_replay
+    from helpdesk_runtime.db import create_engine
+
+    async def run() -> None:
+        engine = create_engine(IntakeSettings().resolved_database_url())
+        try:
+            stats = await queue_replay(engine, batch_size=batch_size, after_position=after_position)
+        finally:
+            await engine.dispose()
+        typer.echo(f"queued {stats.queued} events (positions {stats.first_position}.."
+                   f"{stats.last_position}) for re-publishing by the intake service")
+
+    asyncio.run(run())
+
+
+def _span(text: str) -> float:
+    from .simulate.curve import parse_span
+
+    try:
+        return parse_span(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+def _week_time(text: str) -> float:
+    from .simulate.curve import parse_clock
+
+    try:
+        return parse_clock(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+@app.command()
+def simulate(
+    duration: Annotated[str, typer.Option(help="Simulated time span, e.g. 90m, 8h, 2d")] = "8h",
+    rate: Annotated[float, typer.Option(min=0, help="Tickets per simulated hour at the peak "
+                                              "(Monday 10:00); other hours follow the curve")] = 30.0,
+    speed: Annotated[float, typer.Option(min=0.001, help="Simulated seconds per real second "
+                                                "(60: one simulated hour per real minute)")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Same seed, same ticket stream")] = 1,
+    start: Annotated[str, typer.Option(help="Simulated start (weekday and time), e.g. 'Mon 08:00'")]
+    = "Mon 08:00",
+    namespace: Annotated[str, typer.Option(help="Prefix for ids and categories, to keep "
+                                                "several simulations apart", show_default=False)] = "",
+    intake_url: Annotated[str, typer.Option(envvar="SIM_INTAKE_URL")] = "http://localhost:8001",
+    routing_url: Annotated[str, typer.Option(envvar="SIM_ROUTING_URL")] = "http://localhost:8002",
+    sla_url: Annotated[str, typer.Option(envvar="SIM_SLA_URL")] = "http://localhost:8003",
+    metrics_url: Annotated[str, typer.Option(envvar="SIM_METRICS_URL")] = "http://localhost:8004",
+    surveys_url: Annotated[str, typer.Option(envvar="SIM_SURVEYS_URL")] = "http://localhost:8005",
+    survey_link_secret: Annotated[str | None, typer.Option(
+        envvar="SURVEYS_LINK_SECRET", show_default=False,
+        help="The surveys service's link secret (default: its development secret)")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight")] = 8,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan's summary, call nothing")] = False,
+) -> None:
+    """Generate realistic help desk traffic through the services' REST APIs.
+
+    Seeds an organisation (teams, agents, rules, SLA calendar and policies, survey policies;
+    reused when present), then plays a seeded plan: arrivals by weekday and hour, agents'
+    shifts, replies, work logs, transfers, escalations, resolutions, reopens, survey answers.
+    """
+    from .simulate import Options, build_plan
+    from .simulate.runner import NotReady, simulate as run_simulation, summary_lines
+    from .simulate.seeding import Urls
+    from .simulate.ui import RichProgress
+
+    options = Options(seed=seed, duration=_span(duration), rate=rate, start=_week_time(start),
+                      namespace=namespace)
+    if dry_run:
+        plan = build_plan(options)
+        kinds: dict[str, int] = {}
+        for action in plan.actions:
+            kinds[action.kind.value] = kinds.get(action.kind.value, 0) + 1
+        typer.echo(f"{len(plan.tickets)} tickets, {len(plan.actions)} actions: "
+                   + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+        typer.echo(f"real time at speed {speed:g}: {options.duration / speed:.0f} s")
+        return
+    urls = Urls(intake=intake_url, routing=routing_url, sla=sla_url, metrics=metrics_url,
+                surveys=surveys_url)
+    with RichProgress(options) as display:
+        try:
+            outcome = asyncio.run(run_simulation(
+                options, urls, speed=speed, survey_secret=survey_link_secret,
+                concurrency=concurrency, on_progress=display.update))
+        except NotReady as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+    for line in summary_lines(outcome):
+        typer.echo(line)
+    typer.echo(f"dashboard: {metrics_url}/dashboard   KPIs: {metrics_url}/v1/kpis")
+
+
+@app.command()
 def up(
     broker_port: Annotated[int, typer.Option(help="Port of the embedded broker")] = 9092,
     var_dir: Annotated[Path, typer.Option(help="Where the SQLite files and logs go")] = Path("var"),
+    simulate: Annotated[bool, typer.Option(
+        "--simulate/--no-simulate",
+        help="Run a short traffic simulation once the services are ready (about 30 s)")] = True,
 ) -> None:
     """Run everything on this machine: the embedded broker, SQLite, the five services."""
-    from .supervisor import run_system
+    from .supervisor import DEMO_SIMULATION, run_system
 
-    sys.exit(run_system(broker_port=broker_port, var_dir=var_dir))
+    sys.exit(run_system(broker_port=broker_port, var_dir=var_dir,
+                        simulation=DEMO_SIMULATION if simulate else None))
 
 
 def main() -> None:

@@ -37,6 +37,9 @@ from helpdesk_events.tables import OUTBOX_TABLE as T
 
 log = logging.getLogger(__name__)
 
+#: Set in `conn.info` by `add_to_outbox`: the pool can wake the relay when that connection
+#: is returned after its transaction (see helpdesk_runtime.runtime).
+PENDING_FLAG = "helpdesk_outbox_pending"
 #: LISTEN/NOTIFY channel a writer's commit pings (PostgreSQL only).
 NOTIFY_CHANNEL = "helpdesk_outbox"
 #: pg_try_advisory_xact_lock key: one relay publishes at a time per database, keeping order.
@@ -80,6 +83,7 @@ async def add_to_outbox(conn: AsyncConnection, envelopes: Sequence[Envelope]) ->
                 "headers": [[name, value.decode("latin-1")] for name, value in record.headers],
             }
         )
+    conn.info[PENDING_FLAG] = True
     if _is_postgres(conn):
         await conn.execute(sa.insert(T).values(txid=_TXID), rows)
         # Delivered at commit (and dropped on rollback): wakes the relay at once.

@@ -104,8 +104,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+        # FastAPI answers 400 itself for a body it cannot parse: name the body as the culprit.
+        errors = [field_error("body", detail or title, "unparseable")] if exc.status_code == 400 else None
         return problem_response(
-            Problem(exc.status_code, title, detail, headers=getattr(exc, "headers", None)), request
+            Problem(exc.status_code, title, detail, errors=errors, headers=getattr(exc, "headers", None)),
+            request,
         )
 
     async def on_database_down(request: Request, exc: Exception) -> JSONResponse:

@@ -1,7 +1,11 @@
 """The moving parts behind a service's HTTP app: database, producer, outbox relay, consumers.
 
 Kafka is supervised in the background: a service starts and serves HTTP (with /readyz
-at 503) while the broker is away, and reconnects when it comes back.
+at 503) while the broker is away, and reconnects when it comes back. A broken broker
+connection rebuilds producer, relay and consumers from scratch: a restarted memory-only
+broker has lost topics and committed offsets, so topics are created again first and the
+new consumers read from the start (inboxes drop what was handled before), while nothing of
+the old broker's offsets is committed to the new one.
 """
 
 from __future__ import annotations
@@ -15,13 +19,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from helpdesk_events import topics as topic_names
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.inbox import transactional_handler
-from helpdesk_events.kafka import ConsumerRunner, ensure_topics, make_producer
-from helpdesk_events.outbox import OutboxRelay
+from helpdesk_events.kafka import (
+    ConsumerRunner,
+    ensure_topics,
+    make_producer,
+    watch_broker_connections,
+)
+from helpdesk_events.outbox import PENDING_FLAG, OutboxRelay
 
 from .db import create_engine, ping, read_only
 from .migrations import upgrade
@@ -61,6 +72,8 @@ class ServiceRuntime:
     consumers: list[ConsumerRunner] = field(default_factory=list, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _broker_checked_at: float = field(default=0.0, init=False)
+    #: Set when a connection of this build's producer or consumers breaks: rebuild them all.
+    _broker_lost: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _broker_ok: bool = field(default=False, init=False)
     #: Totals of consumers and relays that were replaced after a broker outage.
     _retired: dict[str, int] = field(default_factory=lambda: {"handled": 0, "dead_lettered": 0, "published": 0},
@@ -79,6 +92,8 @@ class ServiceRuntime:
         """Open the database (migrating it when configured), then connect to Kafka in the background."""
         self.engine = create_engine(self.settings.resolved_database_url())
         self.reader = read_only(self.engine)
+        if self.publishes:
+            self._wake_relay_after_outbox_writes()
         if self.settings.migrate_on_start and self.migrations is not None:
             await upgrade(self.engine, self.migrations)
         self._tasks.append(asyncio.create_task(self._kafka_supervisor(), name="kafka-supervisor"))
@@ -95,6 +110,16 @@ class ServiceRuntime:
         self._tasks.clear()
         await self._stop_kafka()
         await self.engine.dispose()
+
+    def _wake_relay_after_outbox_writes(self) -> None:
+        # A connection goes back to the pool only after its transaction ended: if it queued
+        # outbox rows, the relay can publish them now instead of at its next poll. This covers
+        # HTTP handlers and consumers (whose transaction the inbox wrapper commits) alike.
+        def on_checkin(_dbapi_connection: object, record: ConnectionPoolEntry | None) -> None:
+            if record is not None and record.info.pop(PENDING_FLAG, False):
+                self.wake_relay()
+
+        event.listen(self.engine.sync_engine.pool, "checkin", on_checkin)
 
     def wake_relay(self) -> None:
         """Tell the relay new outbox rows were committed (saves a poll interval)."""
@@ -135,22 +160,29 @@ class ServiceRuntime:
     async def _kafka_supervisor(self) -> None:
         backoff = 0.5
         while True:
+            self._broker_lost = asyncio.Event()
+            lost = asyncio.create_task(self._broker_lost.wait(), name="broker-lost")
             try:
                 await self._start_kafka()
                 backoff = 0.5
-                # Watch the long-running parts; if one dies, rebuild them all.
-                running = list(self._kafka_tasks) or [asyncio.get_running_loop().create_future()]
-                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                # Watch the long-running parts and the connections; on any failure rebuild all.
+                done, _ = await asyncio.wait([*self._kafka_tasks, lost],
+                                             return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
-                    if not task.cancelled() and task.exception() is not None:
+                    if task is lost:
+                        log.warning("broker connection broken; rebuilding producer, relay and consumers")
+                    elif not task.cancelled() and task.exception() is not None:
                         log.error("kafka task failed: %r; restarting", task.exception())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001
                 log.warning("broker not reachable (%s); retrying in %.1f s", exc, backoff)
+            finally:
+                lost.cancel()
             await self._stop_kafka()
             await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+            # Short cap: a restarted broker should be used again within seconds.
+            backoff = min(backoff * 2, 2.0)
 
     async def _start_kafka(self) -> None:
         kafka = self.settings.kafka
@@ -166,6 +198,7 @@ class ServiceRuntime:
             client_id=self.settings.name,
             **{k: v for k, v in client.items() if k != "bootstrap_servers"},
         )
+        watch_broker_connections(self.producer.client, self._broker_lost.set)
         await self.producer.start()
         if self.publishes:
             self.relay = OutboxRelay(self.engine, self.producer)
@@ -176,7 +209,7 @@ class ServiceRuntime:
                 kafka.bootstrap_servers, group, list(sub.topics),
                 transactional_handler(self.engine, group, sub.handler),
                 producer=self.producer, max_retries=self.settings.consumer_max_retries,
-                client_id=f"{self.settings.name}-consumer",
+                client_id=f"{self.settings.name}-consumer", on_broker_lost=self._broker_lost.set,
                 consumer_options={
                     **{k: v for k, v in client.items() if k != "bootstrap_servers"},
                     "session_timeout_ms": kafka.session_timeout_ms,
@@ -202,7 +235,8 @@ class ServiceRuntime:
         self.consumers.clear()
         self.relay = None
         if self.producer is not None:
+            # Bounded: with the broker gone, flushing would wait for the request timeout.
             with contextlib.suppress(Exception):
-                await self.producer.stop()
+                await asyncio.wait_for(self.producer.stop(), timeout=10.0)
             self.producer = None
         self._broker_ok = False

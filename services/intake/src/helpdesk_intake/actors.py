@@ -40,7 +40,7 @@ def acting_user(
     try:
         actor_id = _identifier.validate_python(actor_id)
     except ValidationError as error:
-        raise _bad_header("x-actor-id", error.errors()[0]["msg"]) from None
+        raise _bad_header("X-Actor-Id", error.errors()[0]["msg"]) from None
     if actor_role is None:
         is_requester = requester is not None and actor_id == requester.id
         role = ActorRole.REQUESTER if is_requester else ActorRole.AGENT
@@ -51,7 +51,7 @@ def acting_user(
             role = ActorRole.SYSTEM  # refused just below, with the list of roles
         if role is ActorRole.SYSTEM:
             allowed = ", ".join(r.value for r in ActorRole if r is not ActorRole.SYSTEM)
-            raise _bad_header("x-actor-role", f"must be one of {allowed}")
+            raise _bad_header("X-Actor-Role", f"must be one of {allowed}")
     return Actor(id=actor_id, role=role)
 
 

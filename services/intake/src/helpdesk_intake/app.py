@@ -10,10 +10,22 @@ from helpdesk_events import topics
 from helpdesk_runtime.app import build_app
 from helpdesk_runtime.runtime import ServiceRuntime, Subscription
 
-from . import consumers, errors_http, routes
+from . import consumers, docs, errors_http, routes, routes_admin, routes_commands
+from .autoclose import auto_close_job
 from .config import IntakeSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+DESCRIPTION = """Tickets from every channel, kept as append-only event streams.
+
+* Errors are RFC 9457 problem+json; `errors` names each invalid field.
+* `ETag` is the ticket's version; send it back in `If-Match` on PATCH and commands (412 if stale).
+* `Idempotency-Key` makes POSTs safe to retry (same key and body: the first response again).
+* Size limits: subject 200 chars, description and comments 20 000, tags 20 x 50,
+  custom fields 50 (keys 64, text values 1 000), reasons 2 000, ids 100, bodies 1 MiB;
+  pages of at most 200 tickets.
+* Until bearer auth arrives the acting user comes from `X-Actor-Id` and `X-Actor-Role`.
+"""
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
@@ -21,9 +33,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     runtime = ServiceRuntime(
         settings, migrations=MIGRATIONS, publishes=True,
-        subscriptions=[Subscription([topics.ROUTING], consumers.handle)],
+        subscriptions=[Subscription([topics.ROUTING], consumers.make_handler(settings.policy()))],
+        background=[auto_close_job],
     )
-    app = build_app(runtime, title="Helpdesk intake", routers=[routes.router],
-                    description="Tickets from every channel, kept as append-only event streams.")
+    app = build_app(
+        runtime, title="Helpdesk intake", description=DESCRIPTION,
+        routers=[routes.router, routes_commands.router, routes_admin.router],
+        max_body_bytes=settings.max_body_bytes,
+    )
     errors_http.install(app)
+    docs.install(app)
     return app

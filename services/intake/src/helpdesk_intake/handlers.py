@@ -65,33 +65,40 @@ async def create(
 ) -> Outcome:
     """Allocate a number, build the CreateTicket command with it, and persist the new ticket."""
     command = build(await store.next_number(conn, ticket_id))
-    if command.follow_up_of is not None and await store.load(conn, command.follow_up_of) is None:
+    if command.follow_up_of is not None and not await store.exists(conn, command.follow_up_of):
         raise InvalidCommand("follow_up_of", f"no ticket {command.follow_up_of}")
     return await _decide_and_save(conn, None, [command], now, policy, trace)
+
+
+#: Commands to run, or a function choosing them from the ticket's current state.
+Plan = Sequence[Command] | Callable[[TicketState], Sequence[Command]]
 
 
 async def execute(
     conn: AsyncConnection,
     ticket_id: UUID,
-    commands: Sequence[Command],
+    plan: Plan,
     *,
     now: datetime,
     policy: Policy = DEFAULT_POLICY,
     if_match: int | None = None,
     trace: Trace = Trace(),
 ) -> Outcome:
-    """Run `commands` in order against an existing ticket and persist their events together.
+    """Run the planned commands in order against an existing ticket; persist their events together.
 
-    Without `if_match` a lost race is decided again on the fresh state (the caller did not
-    condition on a version); with it, the race is a 412 like any other stale version.
+    Writers of one ticket take turns (`store.lock`). Should a race still be lost at the
+    event store, it is decided again on the fresh state when the caller sent no `if_match`
+    (it did not condition on a version), else it is a 412 like any other stale version.
     Retrying inside the transaction works because PostgreSQL runs READ COMMITTED (each
     read sees the winner's commit) and the event store appends in a savepoint.
     """
+    await store.lock(conn, ticket_id)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         state = await store.load(conn, ticket_id)
         if state is None:
             raise TicketNotFound(ticket_id)
         _check_version(if_match, state)
+        commands = plan(state) if callable(plan) else plan
         try:
             return await _decide_and_save(conn, state, commands, now, policy, trace)
         except ConcurrencyConflict as conflict:
@@ -111,6 +118,7 @@ async def merge(
     trace: Trace = Trace(),
 ) -> tuple[Outcome, Outcome]:
     """Merge the source into the target: both streams change in the caller's transaction."""
+    await store.lock(conn, command.ticket_id, command.target_ticket_id)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         source = await store.load(conn, command.ticket_id)
         if source is None:

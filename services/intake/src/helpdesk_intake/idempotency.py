@@ -110,7 +110,7 @@ async def _lookup(runtime: ServiceRuntime, key: str, request_hash: str) -> Store
         raise Problem(
             422, "Idempotency key reused",
             "This Idempotency-Key was already used with a different request.",
-            errors=[field_error("header.idempotency-key", "already used with a different request",
+            errors=[field_error("header.Idempotency-Key", "already used with a different request",
                                 "idempotency_key_reused")],
         )
     return StoredResponse(row.status_code, row.body, dict(row.headers))

@@ -39,10 +39,10 @@ def expected_version(if_match: str | None) -> int | None:
         if match is None or not match.group(2).isdigit() or len(match.group(2)) > 12:
             raise Problem(
                 422, "Validation failed", 'If-Match must be a ticket ETag such as "3", or *',
-                errors=[field_error("header.if-match", 'expected an entity tag like "3"')],
+                errors=[field_error("header.If-Match", 'expected an entity tag like "3"')],
             )
         versions.add(-1 if match.group(1) else int(match.group(2)))
     if len(versions) != 1:
         raise Problem(422, "Validation failed", "If-Match names more than one version",
-                      errors=[field_error("header.if-match", "name exactly one version")])
+                      errors=[field_error("header.If-Match", "name exactly one version")])
     return versions.pop()

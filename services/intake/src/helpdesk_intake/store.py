@@ -20,8 +20,6 @@ from .state import TicketState, fold
 from .tables import ticket_numbers, ticket_tags, tickets
 
 NUMBER_OFFSET = 1000
-#: Key in a connection's `info`: set when the transaction queued outbox rows (see `relay.py`).
-WAKE_RELAY = "helpdesk_intake_wake_relay"
 _state_json = TypeAdapter(TicketState)
 
 
@@ -36,6 +34,27 @@ async def load(conn: AsyncConnection, ticket_id: UUID) -> TicketState | None:
     return fold(env.data for env in envelopes)
 
 
+async def exists(conn: AsyncConnection, ticket_id: UUID) -> bool:
+    """True if the ticket exists (its read-model row is written with its first event)."""
+    found = await conn.scalar(sa.select(tickets.c.id).where(tickets.c.id == ticket_id))
+    return found is not None
+
+
+async def lock(conn: AsyncConnection, *ticket_ids: UUID) -> None:
+    """Queue behind other writers of these tickets until this transaction ends (PostgreSQL).
+
+    Writers of one ticket then take turns instead of racing to the event store's optimistic
+    check (which stays the safety net). Rows are locked in id order, so two transactions
+    locking the same tickets never deadlock. SQLite has a single writer: nothing to lock.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    await conn.execute(
+        sa.select(tickets.c.id).where(tickets.c.id.in_(ticket_ids))
+        .order_by(tickets.c.id).with_for_update()
+    )
+
+
 async def next_number(conn: AsyncConnection, ticket_id: UUID) -> str:
     """Allocate the human number of a new ticket (HD-1001, HD-1002, ...)."""
     n = (await conn.execute(
@@ -45,9 +64,8 @@ async def next_number(conn: AsyncConnection, ticket_id: UUID) -> str:
 
 
 async def queue_for_publishing(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
-    """Add `envelopes` to the outbox and ask for the relay to be woken once the transaction ends."""
+    """Add `envelopes` to the outbox (the runtime wakes the relay once the transaction ends)."""
     await add_to_outbox(conn, envelopes)
-    conn.info[WAKE_RELAY] = True
 
 
 async def save(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 13:10:32.768767
+Create Date: 2026-11-25 13:15:56.036339
 """
 from alembic import op
 import sqlalchemy as sa
@@ -37,10 +37,14 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('request_hash', sa.String(length=64), nullable=False),
     sa.Column('status_code', sa.Integer(), nullable=False),
-    sa.Column('response', sa.JSON(), nullable=False),
+    sa.Column('headers', sa.JSON(), nullable=False),
+    sa.Column('body', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.create_index('ix_idempotency_keys_created', ['created_at'], unique=False)
+
     op.create_table('inbox',
     sa.Column('consumer', sa.String(length=200), nullable=False),
     sa.Column('event_id', sa.Uuid(), nullable=False),
@@ -67,6 +71,14 @@ def upgrade() -> None:
     sa.UniqueConstraint('ticket_id'),
     sqlite_autoincrement=True
     )
+    op.create_table('ticket_tags',
+    sa.Column('ticket_id', sa.Uuid(), nullable=False),
+    sa.Column('tag', sa.String(length=50), nullable=False),
+    sa.PrimaryKeyConstraint('ticket_id', 'tag')
+    )
+    with op.batch_alter_table('ticket_tags', schema=None) as batch_op:
+        batch_op.create_index('ix_ticket_tags_tag', ['tag', 'ticket_id'], unique=False)
+
     op.create_table('tickets',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('number', sa.String(length=32), nullable=False),
@@ -85,12 +97,16 @@ def upgrade() -> None:
     sa.Column('tags', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('document', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('number')
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.create_index('ix_tickets_auto_close', ['status', 'resolved_at'], unique=False)
+        batch_op.create_index('ix_tickets_category', ['category'], unique=False)
         batch_op.create_index('ix_tickets_created', ['created_at', 'id'], unique=False)
+        batch_op.create_index('ix_tickets_priority', ['priority', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_tickets_requester', ['requester_id', 'created_at'], unique=False)
         batch_op.create_index('ix_tickets_status', ['status', 'created_at'], unique=False)
         batch_op.create_index('ix_tickets_team_agent', ['team', 'agent'], unique=False)
@@ -106,12 +122,22 @@ def downgrade() -> None:
         batch_op.drop_index('ix_tickets_team_agent')
         batch_op.drop_index('ix_tickets_status')
         batch_op.drop_index('ix_tickets_requester')
+        batch_op.drop_index('ix_tickets_priority')
         batch_op.drop_index('ix_tickets_created')
+        batch_op.drop_index('ix_tickets_category')
+        batch_op.drop_index('ix_tickets_auto_close')
 
     op.drop_table('tickets')
+    with op.batch_alter_table('ticket_tags', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_tags_tag')
+
+    op.drop_table('ticket_tags')
     op.drop_table('ticket_numbers')
     op.drop_table('outbox')
     op.drop_table('inbox')
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.drop_index('ix_idempotency_keys_created')
+
     op.drop_table('idempotency_keys')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_type')
