@@ -1,23 +1,91 @@
-"""Events in: the routing service's view of tickets (runs inside the inbox transaction)."""
+"""Events in (runs inside the inbox transaction): route new tickets, follow them, escalate on breach."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_events.envelope import Envelope
-from helpdesk_events.tickets import TicketCreated
+from helpdesk_events.sla import SlaBreached
+from helpdesk_events.tickets import TicketCreated, TicketEscalated, TicketEvent
 from helpdesk_runtime.upsert import insert_ignore
 
-from .tables import known_tickets
+from . import store
+from .domain.decide import decide_after_manual_escalation, decide_escalation, decide_route
+from .domain.model import TicketView
+from .domain.observe import facts_of, observe
+from .service import drain, publish, teams_of_agent
+from .tables import early_escalations
 
 
 async def handle(conn: AsyncConnection, envelope: Envelope) -> None:
-    """Record tickets as they are created."""
+    """Apply one event from helpdesk.tickets or helpdesk.sla."""
     event = envelope.data
     if isinstance(event, TicketCreated):
-        await conn.execute(
-            insert_ignore(conn, known_tickets, ["ticket_id"]).values(
-                ticket_id=event.ticket_id, number=event.number,
-                priority=event.priority.value, created_at=event.occurred_at,
-            )
-        )
+        await _on_created(conn, envelope, event)
+    elif isinstance(event, SlaBreached):
+        await _on_breach(conn, envelope, event)
+    elif isinstance(event, TicketEvent):
+        await _on_ticket_event(conn, envelope, event)
+
+
+async def _on_created(conn: AsyncConnection, envelope: Envelope, event: TicketCreated) -> None:
+    await store.lock_decisions(conn)
+    if await store.get_ticket(conn, event.ticket_id) is not None:
+        return
+    now = event.occurred_at
+    view = TicketView(facts=facts_of(event))
+    await store.save_ticket(conn, view)
+    state = await store.load_state(conn)
+    state = await publish(conn, state, decide_route(state, view, now), now, causation=str(envelope.id))
+    # A breach that overtook the creation (another topic, no ordering between them).
+    early = (await conn.execute(
+        sa.select(early_escalations).where(early_escalations.c.ticket_id == event.ticket_id)
+    )).all()
+    for row in early:
+        current = await store.get_ticket(conn, event.ticket_id)
+        if current is not None:
+            state = await publish(conn, state, decide_escalation(
+                state, current, trigger="sla_breach", reason=row.reason, now=now,
+            ), now, causation=str(row.event_id))
+    if early:
+        await conn.execute(sa.delete(early_escalations).where(early_escalations.c.ticket_id == event.ticket_id))
+
+
+async def _on_breach(conn: AsyncConnection, envelope: Envelope, event: SlaBreached) -> None:
+    if not event.escalate:
+        return
+    await store.lock_decisions(conn)
+    reason = f"SLA {event.target.value} target breached (late by {event.late_by_seconds} s)"
+    view = await store.get_ticket(conn, event.ticket_id)
+    if view is None:
+        await conn.execute(insert_ignore(conn, early_escalations, ["event_id"]).values(
+            event_id=envelope.id, ticket_id=event.ticket_id, reason=reason,
+        ))
+        return
+    now = envelope.time
+    state = await store.load_state(conn)
+    old_agent = view.agent
+    state = await publish(conn, state, decide_escalation(
+        state, view, trigger="sla_breach", reason=reason, now=now,
+    ), now, causation=str(envelope.id))
+    await drain(conn, state, teams_of_agent(state, old_agent), now, causation=str(envelope.id))
+
+
+async def _on_ticket_event(conn: AsyncConnection, envelope: Envelope, event: TicketEvent) -> None:
+    await store.lock_decisions(conn)
+    view = await store.get_ticket(conn, event.ticket_id)
+    if view is None:
+        return
+    now = event.occurred_at
+    after = observe(view, event, now)
+    if after == view:
+        return
+    await store.save_ticket(conn, after)
+    state = await store.load_state(conn)
+    causation = str(envelope.id)
+    if isinstance(event, TicketEscalated) and event.routing_decision_id is None:
+        state = await publish(conn, state, decide_after_manual_escalation(state, after, now), now,
+                              causation=causation)
+    touched = [*teams_of_agent(state, view.agent), view.team, after.team]
+    await drain(conn, state, touched, now, causation=causation)
