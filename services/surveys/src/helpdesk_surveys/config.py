@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from helpdesk_runtime.settings import ServiceSettings
 
-#: The development secret; refused outside local use is the deployer's job (set SURVEYS_LINK_SECRET).
+#: For local use only: deployments set SURVEYS_LINK_SECRET.
 DEV_LINK_SECRET = "dev-only-survey-link-secret-change-me"
 
 
 class SurveysSettings(ServiceSettings):
-    """`SURVEYS_DATABASE_URL`, `SURVEYS_PORT`, `SURVEYS_LINK_SECRET`, ...; Kafka comes from `KAFKA_*`."""
+    """`SURVEYS_DATABASE_URL`, `SURVEYS_LINK_SECRET`, ...; Kafka comes from `KAFKA_*`."""
 
     model_config = SettingsConfigDict(env_prefix="SURVEYS_", extra="ignore")
 
@@ -20,7 +20,7 @@ class SurveysSettings(ServiceSettings):
     port: int = 8005
     #: HMAC key of survey links; rotating it invalidates every outstanding link.
     link_secret: str = Field(DEV_LINK_SECRET, min_length=16)
-    #: Base URL requesters reach this service at (links are `<public_url>/s/<token>`); default host:port.
+    #: Base URL of links (`<public_url>/s/<token>`); default: this host and port.
     public_url: str = ""
     #: How often the scheduler looks for due, reminder and expired surveys.
     poll_seconds: float = Field(1.0, gt=0)
@@ -30,6 +30,14 @@ class SurveysSettings(ServiceSettings):
     webhook_max_attempts: int = Field(8, ge=1)
     webhook_backoff_seconds: float = Field(1.0, gt=0)
     webhook_timeout_seconds: float = Field(5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> SurveysSettings:
+        if self.webhook_url and len(self.webhook_secret) < 16:
+            raise ValueError(
+                "SURVEYS_WEBHOOK_SECRET (16+ characters) is required with a webhook URL"
+            )
+        return self
 
     def link_base(self) -> str:
         """Where links point: `public_url`, or this process's own address."""

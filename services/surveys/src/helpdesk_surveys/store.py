@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_events.codec import envelope_to_dict
-from helpdesk_events.envelope import Envelope, Event, new_envelope
+from helpdesk_events.envelope import Envelope, new_envelope
 from helpdesk_events.outbox import add_to_outbox
-from helpdesk_events.surveys import SurveyExpired, ExpiryReason, SurveyKind, SurveySent
+from helpdesk_events.surveys import (
+    ExpiryReason,
+    SurveyExpired,
+    SurveyKind,
+    SurveyResponded,
+    SurveySent,
+)
 
 from .config import SurveysSettings
 from .domain.lifecycle import Status
@@ -24,12 +30,14 @@ from .tokens import make_token
 
 SOURCE = "surveys"
 
+SurveyEvent = SurveySent | SurveyResponded | SurveyExpired
+
 
 def utc(value: datetime | None) -> datetime | None:
     """`value` as an aware UTC datetime (SQLite hands back naive ones)."""
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def policy_from_row(row: Any) -> Policy:
@@ -49,8 +57,14 @@ async def load_ticket(conn: AsyncConnection, ticket_id: uuid.UUID) -> TicketFact
     if row is None:
         return None
     return TicketFacts(
-        ticket_id=row.ticket_id, requester_id=row.requester_id, requester_email=row.requester_email,
-        channel=row.channel, category=row.category, type=row.type, team=row.team, agent=row.agent,
+        ticket_id=row.ticket_id,
+        requester_id=row.requester_id,
+        requester_email=row.requester_email,
+        channel=row.channel,
+        category=row.category,
+        type=row.type,
+        team=row.team,
+        agent=row.agent,
     )
 
 
@@ -58,7 +72,8 @@ async def last_surveyed_at(conn: AsyncConnection, requester_id: str) -> datetime
     """When the requester's latest ticket survey (not cancelled) was triggered."""
     value = await conn.scalar(
         sa.select(sa.func.max(surveys.c.triggered_at)).where(
-            surveys.c.requester_id == requester_id, surveys.c.ticket_id.is_not(None),
+            surveys.c.requester_id == requester_id,
+            surveys.c.ticket_id.is_not(None),
             surveys.c.status != Status.CANCELLED.value,
         )
     )
@@ -70,9 +85,10 @@ def questions_of(row: Any) -> tuple[Question, ...]:
     return tuple(Question.model_validate(q) for q in row.questions)
 
 
-def questions_json(questions: Sequence[Question]) -> list[dict[str, Any]]:
-    """Questions as stored in the `questions` JSON column."""
-    return [q.model_dump(mode="json") for q in questions]
+def question_columns(questions: Sequence[Question]) -> dict[str, Any]:
+    """The `questions` and `kinds` columns of a survey asking `questions`."""
+    kinds = ",".join(SurveyKind(q.kind).value for q in questions)
+    return {"questions": [q.model_dump(mode="json") for q in questions], "kinds": f",{kinds},"}
 
 
 def link_of(settings: SurveysSettings, survey_id: uuid.UUID) -> str:
@@ -80,18 +96,25 @@ def link_of(settings: SurveysSettings, survey_id: uuid.UUID) -> str:
     return f"{settings.link_base()}/s/{make_token(settings.link_secret, survey_id)}"
 
 
-async def publish(conn: AsyncConnection, settings: SurveysSettings, events: Sequence[Event], now: datetime) -> None:
+async def publish(
+    conn: AsyncConnection, settings: SurveysSettings, events: Sequence[SurveyEvent], now: datetime
+) -> None:
     """Queue survey events in the caller's transaction: outbox always, webhook when configured."""
     envelopes: list[Envelope] = [
-        new_envelope(e, source=SOURCE, subject=str(getattr(e, "survey_id")), time=now) for e in events
+        new_envelope(e, source=SOURCE, subject=str(e.survey_id), time=now) for e in events
     ]
     await add_to_outbox(conn, envelopes)
     if settings.webhook_url and envelopes:
         await conn.execute(
             sa.insert(webhook_deliveries),
             [
-                {"event_id": env.id, "body": json.dumps(envelope_to_dict(env), separators=(",", ":")),
-                 "attempts": 0, "next_attempt_at": now, "failed": False}
+                {
+                    "event_id": env.id,
+                    "body": json.dumps(envelope_to_dict(env), separators=(",", ":")),
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "failed": False,
+                }
                 for env in envelopes
             ],
         )
@@ -100,11 +123,16 @@ async def publish(conn: AsyncConnection, settings: SurveysSettings, events: Sequ
 def sent_event(settings: SurveysSettings, row: Any, *, reminder: bool) -> SurveySent:
     """`SurveySent` for a survey row (the first send or its reminder)."""
     return SurveySent(
-        survey_id=row.id, ticket_id=row.ticket_id,
+        survey_id=row.id,
+        ticket_id=row.ticket_id,
         kinds=tuple(SurveyKind(q["kind"]) for q in row.questions),
-        requester_id=row.requester_id, requester_email=row.requester_email,
-        agent_id=row.agent_id, team=row.team, link=link_of(settings, row.id),
-        expires_at=utc(row.expires_at), reminder=reminder,
+        requester_id=row.requester_id,
+        requester_email=row.requester_email,
+        agent_id=row.agent_id,
+        team=row.team,
+        link=link_of(settings, row.id),
+        expires_at=utc(row.expires_at),
+        reminder=reminder,
     )
 
 
@@ -116,7 +144,7 @@ def closed_event(row: Any, reason: ExpiryReason) -> SurveyExpired:
 async def transition(
     conn: AsyncConnection, survey_id: uuid.UUID, from_status: Sequence[Status], **values: Any
 ) -> bool:
-    """Move a survey on only if it is still in one of `from_status` (guards races and double work)."""
+    """Move a survey on only if still in one of `from_status` (guards races, double work)."""
     result = await conn.execute(
         sa.update(surveys)
         .where(surveys.c.id == survey_id, surveys.c.status.in_([s.value for s in from_status]))

@@ -47,6 +47,8 @@ surveys = sa.Table(
     sa.Column("policy_id", sa.Uuid),
     sa.Column("round_id", sa.Uuid, index=True),
     sa.Column("questions", sa.JSON, nullable=False),
+    #: The kinds asked, as ",csat,nps,", so lists filter by kind portably.
+    sa.Column("kinds", sa.String(100), nullable=False),
     sa.Column("requester_id", sa.String(200), nullable=False, index=True),
     sa.Column("requester_email", sa.String(320)),
     sa.Column("agent_id", sa.String(200)),

@@ -45,7 +45,9 @@ def read_token(secret: str, token: str) -> uuid.UUID | None:
         return None
     survey_id = uuid.UUID(bytes=raw_id)
     # Canonical encoding only, so one survey has exactly one valid token.
-    if make_token(secret, survey_id) != token or not hmac.compare_digest(raw_sig, _signature(secret, survey_id)):
+    if make_token(secret, survey_id) != token or not hmac.compare_digest(
+        raw_sig, _signature(secret, survey_id)
+    ):
         return None
     return survey_id
 

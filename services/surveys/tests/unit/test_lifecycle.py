@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 
 import pytest
 from hypothesis import given
@@ -10,13 +10,21 @@ from hypothesis import strategies as st
 
 from helpdesk_events.surveys import SurveyKind
 from helpdesk_surveys.domain.lifecycle import (
-    AlreadyAnswered, Closed, Given, InvalidAnswers, NotOpen, Status, can_cancel, check_open,
-    due_for_reminder, validate_answers,
+    AlreadyAnswered,
+    Closed,
+    Given,
+    InvalidAnswers,
+    NotOpen,
+    Status,
+    can_cancel,
+    check_open,
+    due_for_reminder,
+    validate_answers,
 )
 from helpdesk_surveys.domain.policy import Question
 from helpdesk_surveys.domain.scales import SCALES
 
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 LATER = T0 + timedelta(days=1)
 CSAT = Question(kind=SurveyKind.CSAT, comment_required_at_or_below=2)
 NPS = Question(kind=SurveyKind.NPS)
@@ -36,15 +44,21 @@ def test_sent_survey_before_expiry_is_open() -> None:
         (Status.SCHEDULED, LATER, NotOpen),
     ],
 )
-def test_closed_surveys_refuse_answers(status: Status, expires_at: datetime, error: type[Exception]) -> None:
+def test_closed_surveys_refuse_answers(
+    status: Status, expires_at: datetime, error: type[Exception]
+) -> None:
     with pytest.raises(error):
         check_open(status, expires_at, T0)
 
 
 def test_answers_come_back_in_question_order_with_their_scales() -> None:
-    answers = validate_answers((CSAT, NPS), [Given(kind="nps", score=9), Given(kind="csat", score=4)], None)
+    answers = validate_answers(
+        (CSAT, NPS), [Given(kind="nps", score=9), Given(kind="csat", score=4)], None
+    )
     assert [(a.kind, a.score, a.scale_min, a.scale_max) for a in answers] == [
-        (SurveyKind.CSAT, 4, 1, 5), (SurveyKind.NPS, 9, 0, 10)]
+        (SurveyKind.CSAT, 4, 1, 5),
+        (SurveyKind.NPS, 9, 0, 10),
+    ]
 
 
 @given(st.sampled_from(list(SCALES)), st.integers(min_value=-5, max_value=15))
@@ -52,7 +66,9 @@ def test_scores_off_the_scale_are_refused(kind: SurveyKind, score: int) -> None:
     low, high = SCALES[kind]
     question = Question(kind=kind)
     if low <= score <= high:
-        assert validate_answers((question,), [Given(kind=kind, score=score)], None)[0].score == score
+        assert (
+            validate_answers((question,), [Given(kind=kind, score=score)], None)[0].score == score
+        )
     else:
         with pytest.raises(InvalidAnswers) as caught:
             validate_answers((question,), [Given(kind=kind, score=score)], None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 
 import pytest
 from hypothesis import given
@@ -12,17 +12,30 @@ from pydantic import ValidationError
 
 from helpdesk_events.surveys import SurveyKind
 from helpdesk_surveys.domain.policy import (
-    Conditions, Policy, Question, Schedule, Skip, TicketFacts, Trigger, decide_schedule, matches,
-    sample_point, sampled, throttled,
+    Conditions,
+    Policy,
+    Question,
+    Schedule,
+    Skip,
+    TicketFacts,
+    Trigger,
+    decide_schedule,
+    matches,
+    sample_point,
+    sampled,
+    throttled,
 )
 
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 def policy(**overrides: object) -> Policy:
     values: dict[str, object] = dict(
-        id=uuid.uuid4(), name="default", trigger=Trigger.RESOLVED,
-        questions=(Question(kind=SurveyKind.CSAT),), delay=timedelta(hours=1),
+        id=uuid.uuid4(),
+        name="default",
+        trigger=Trigger.RESOLVED,
+        questions=(Question(kind=SurveyKind.CSAT),),
+        delay=timedelta(hours=1),
         expires_after=timedelta(days=7),
     )
     values.update(overrides)
@@ -31,15 +44,26 @@ def policy(**overrides: object) -> Policy:
 
 def ticket(**overrides: object) -> TicketFacts:
     values: dict[str, object] = dict(
-        ticket_id=uuid.uuid4(), requester_id="u-1", channel="email", category="network/vpn",
-        type="incident", team="desk", agent="a-1",
+        ticket_id=uuid.uuid4(),
+        requester_id="u-1",
+        channel="email",
+        category="network/vpn",
+        type="incident",
+        team="desk",
+        agent="a-1",
     )
     values.update(overrides)
     return TicketFacts(**values)  # type: ignore[arg-type]
 
 
-def decide(policies: list[Policy], facts: TicketFacts, *, trigger: Trigger = Trigger.RESOLVED,
-           last: datetime | None = None, now: datetime = T0) -> Schedule | Skip:
+def decide(
+    policies: list[Policy],
+    facts: TicketFacts,
+    *,
+    trigger: Trigger = Trigger.RESOLVED,
+    last: datetime | None = None,
+    now: datetime = T0,
+) -> Schedule | Skip:
     return decide_schedule(policies, trigger, facts, occurred_at=T0, last_surveyed_at=last, now=now)
 
 
@@ -55,7 +79,9 @@ def test_resolved_ticket_is_scheduled_after_the_policy_delay() -> None:
 
 def test_policy_fires_only_on_its_trigger() -> None:
     assert decide([policy(trigger=Trigger.CLOSED)], ticket()) == Skip.NO_POLICY
-    assert isinstance(decide([policy(trigger=Trigger.CLOSED)], ticket(), trigger=Trigger.CLOSED), Schedule)
+    assert isinstance(
+        decide([policy(trigger=Trigger.CLOSED)], ticket(), trigger=Trigger.CLOSED), Schedule
+    )
 
 
 def test_disabled_policy_never_matches() -> None:
@@ -75,7 +101,9 @@ def test_disabled_policy_never_matches() -> None:
         (Conditions(teams=("field",)), False),
     ],
 )
-def test_conditions_select_tickets_by_channel_category_type_and_team(conditions: Conditions, expected: bool) -> None:
+def test_conditions_select_tickets_by_channel_category_type_and_team(
+    conditions: Conditions, expected: bool
+) -> None:
     assert matches(policy(conditions=conditions), Trigger.RESOLVED, ticket()) is expected
 
 
@@ -122,4 +150,7 @@ def test_reminder_not_before_sending() -> None:
 def test_comment_threshold_must_lie_on_the_scale() -> None:
     with pytest.raises(ValidationError):
         Question(kind=SurveyKind.CSAT, comment_required_at_or_below=6)
-    assert Question(kind=SurveyKind.NPS, comment_required_at_or_below=0).comment_required_at_or_below == 0
+    assert (
+        Question(kind=SurveyKind.NPS, comment_required_at_or_below=0).comment_required_at_or_below
+        == 0
+    )

@@ -25,7 +25,7 @@ def test_token_signed_with_another_secret_is_refused() -> None:
 def test_any_tampered_token_is_refused(survey_id: uuid.UUID, position: int, char: str) -> None:
     token = make_token(SECRET, survey_id)
     i = position % len(token)
-    tampered = token[:i] + char + token[i + 1:]
+    tampered = token[:i] + char + token[i + 1 :]
     if tampered != token:
         assert read_token(SECRET, tampered) is None
 
@@ -38,4 +38,20 @@ def test_garbage_tokens_are_refused() -> None:
 def test_webhook_signature_depends_on_body_timestamp_and_secret() -> None:
     base = sign_body(SECRET, b"{}", "1")
     assert base.startswith("sha256=")
-    assert base != sign_body(SECRET, b"{ }", "1") != sign_body(SECRET, b"{}", "2") != sign_body("x", b"{}", "1")
+    assert (
+        base
+        != sign_body(SECRET, b"{ }", "1")
+        != sign_body(SECRET, b"{}", "2")
+        != sign_body("x", b"{}", "1")
+    )
+
+
+def test_webhook_url_without_a_secret_is_refused() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from helpdesk_surveys.config import SurveysSettings
+
+    with pytest.raises(ValidationError):
+        SurveysSettings(webhook_url="http://hooks.example/x")
+    assert SurveysSettings(webhook_url="http://h/x", webhook_secret="x" * 16).webhook_url

@@ -95,7 +95,9 @@ def validate_answers(
             errors[f"{field}.kind"] = f"{g.kind.value} is answered twice"
         elif not on_scale(g.kind, g.score):
             low, high = scale_of(g.kind)
-            errors[f"{field}.score"] = f"score {g.score} is off the {g.kind.value} scale [{low}, {high}]"
+            errors[f"{field}.score"] = (
+                f"score {g.score} is off the {g.kind.value} scale [{low}, {high}]"
+            )
         seen.setdefault(g.kind, g)
     for kind in asked:
         if kind not in seen:
@@ -105,13 +107,17 @@ def validate_answers(
         for q in questions:
             threshold = q.comment_required_at_or_below
             if threshold is not None and seen[q.kind].score <= threshold:
-                errors["comment"] = f"a comment is required for a {q.kind.value} score of {threshold} or less"
+                errors["comment"] = (
+                    f"a comment is required for a {q.kind.value} score of {threshold} or less"
+                )
     if errors:
         raise InvalidAnswers(errors)
     result = []
     for q in questions:
         low, high = scale_of(q.kind)
-        result.append(SurveyAnswer(kind=q.kind, score=seen[q.kind].score, scale_min=low, scale_max=high))
+        result.append(
+            SurveyAnswer(kind=q.kind, score=seen[q.kind].score, scale_min=low, scale_max=high)
+        )
     return tuple(result)
 
 
@@ -120,6 +126,8 @@ def can_cancel(status: Status) -> bool:
     return status in (Status.SCHEDULED, Status.SENT)
 
 
-def due_for_reminder(status: Status, remind_at: datetime | None, reminded: bool, now: datetime) -> bool:
+def due_for_reminder(
+    status: Status, remind_at: datetime | None, reminded: bool, now: datetime
+) -> bool:
     """True when a sent survey should get its one reminder at `now`."""
     return status == Status.SENT and remind_at is not None and not reminded and remind_at <= now

@@ -38,7 +38,8 @@ class Question(BaseModel):
             low, high = scale_of(self.kind)
             if not low <= self.comment_required_at_or_below <= high:
                 raise ValueError(
-                    f"comment_required_at_or_below must lie on the {self.kind.value} scale [{low}, {high}]"
+                    f"comment_required_at_or_below must lie on the {self.kind.value} scale "
+                    f"[{low}, {high}]"
                 )
         return self
 
@@ -188,5 +189,10 @@ def decide_schedule(
     remind_at = None
     if policy.remind_before is not None and policy.remind_before < policy.expires_after:
         remind_at = expires_at - policy.remind_before
-    return Schedule(policy_id=policy.id, questions=policy.questions, due_at=due_at,
-                    expires_at=expires_at, remind_at=remind_at)
+    return Schedule(
+        policy_id=policy.id,
+        questions=policy.questions,
+        due_at=due_at,
+        expires_at=expires_at,
+        remind_at=remind_at,
+    )

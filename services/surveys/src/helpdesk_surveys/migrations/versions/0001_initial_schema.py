@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 13:12:01.775631
+Create Date: 2026-11-25 13:19:39.778130
 """
 from alembic import op
 import sqlalchemy as sa
@@ -50,6 +50,7 @@ def upgrade() -> None:
     sa.Column('policy_id', sa.Uuid(), nullable=True),
     sa.Column('round_id', sa.Uuid(), nullable=True),
     sa.Column('questions', sa.JSON(), nullable=False),
+    sa.Column('kinds', sa.String(length=100), nullable=False),
     sa.Column('requester_id', sa.String(length=200), nullable=False),
     sa.Column('requester_email', sa.String(length=320), nullable=True),
     sa.Column('agent_id', sa.String(length=200), nullable=True),
