@@ -5,6 +5,13 @@ The runner commits explicit offsets ({partition: offset + 1}) only after the han
 a crash redelivers instead of losing. aiokafka rebalances in a background task: records
 are processed under a lock that the revoke listener also takes, so a partition is never
 revoked half-way through a record, and what is done is committed before it changes hands.
+
+A broker that restarts may have lost everything (the embedded Tansu keeps topics and
+committed offsets in memory). Offsets of the old log must never be committed to the new
+one: they would skip the records a replay puts back. So a broken broker connection fences
+the runner at once (no more commits, `run()` returns) and the owner rebuilds its clients;
+and no client may auto-create a topic (Tansu would create it with its own partition count):
+topics come only from `ensure_topics`.
 """
 
 from __future__ import annotations
@@ -15,11 +22,15 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import aiokafka.client
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.client import AIOKafkaClient
+from aiokafka.conn import CloseReason
 from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.protocol.metadata import MetadataRequest
 from aiokafka.structs import ConsumerRecord
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from helpdesk_events.codec import decode
 from helpdesk_events.envelope import Envelope
@@ -42,6 +53,49 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
     InterfaceError,
 )
+#: SQLSTATEs that are transient too: asyncpg reports them as a generic DBAPIError. Class 08
+#: (connection), 57P01-03 (shutdown, starting up), 53300 (too many connections),
+#: 40001/40P01 (serialization failure, deadlock: retrying is the documented answer).
+TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300", "40001", "40P01"})
+
+
+def is_transient(exc: BaseException, types: tuple[type[BaseException], ...] = TRANSIENT_ERRORS) -> bool:
+    """True when `exc` is an outage to wait out, not a sign that the record is poison."""
+    if isinstance(exc, types):
+        return True
+    if isinstance(exc, DBAPIError):
+        state = getattr(exc.orig, "sqlstate", None) or ""
+        return exc.connection_invalidated or state.startswith("08") or state in TRANSIENT_SQLSTATES
+    return False
+
+
+class _NoAutoCreateMetadataRequest(MetadataRequest):
+    """aiokafka's metadata request, but never asking the broker to auto-create a topic."""
+
+    def __init__(self, topics: list[str] | None = None, allow_auto_topic_creation: bool = False) -> None:
+        super().__init__(topics, allow_auto_topic_creation)
+
+
+# aiokafka asks for auto-creation on every metadata refresh of a named topic; after a restart
+# of a memory-only broker that recreated our topics with the broker's default partition count
+# before `ensure_topics` could (breaking per-key order). aiokafka has no option for it.
+aiokafka.client.MetadataRequest = _NoAutoCreateMetadataRequest  # type: ignore[misc]
+
+
+def watch_broker_connections(client: AIOKafkaClient, on_broken: Callable[[], None]) -> None:
+    """Call `on_broken()` when an established connection of `client` breaks (call before start).
+
+    Idle drops and our own shutdowns do not count; a broker that dies or restarts does.
+    """
+    # aiokafka passes `client._on_connection_closed` to each connection it opens: wrap it.
+    original = client._on_connection_closed
+
+    def closed(conn: Any, reason: CloseReason) -> None:
+        if reason == CloseReason.CONNECTION_BROKEN:
+            on_broken()
+        original(conn, reason)
+
+    client._on_connection_closed = closed  # type: ignore[method-assign]
 
 
 def make_producer(
@@ -138,6 +192,23 @@ async def read_topic_from_start(
     return sorted(records, key=lambda r: (r.partition, r.offset))
 
 
+async def _close_consumer(consumer: AIOKafkaConsumer) -> None:
+    """`consumer.stop()`, finished even when aiokafka leaks a fetch task's CancelledError.
+
+    aiokafka 0.14's Fetcher.close() awaits the fetch tasks it has just cancelled; one that
+    sleeps after a broker error re-raises CancelledError into stop(), which then skips
+    closing the client (its connections and metadata task would live on) and would cancel
+    whoever awaited stop(), e.g. the runtime's Kafka supervisor.
+    """
+    task = asyncio.ensure_future(consumer.stop())
+    await asyncio.wait({task})  # a cancellation of the caller itself still propagates here
+    if task.cancelled():
+        log.warning("consumer stop interrupted by a cancelled fetch; closing its client")
+        await consumer._client.close()
+    else:
+        task.result()
+
+
 class ConsumerRunner:
     """Runs `handle(envelope)` for every record of `topics` in a consumer group, at least once.
 
@@ -146,6 +217,9 @@ class ConsumerRunner:
     retries (exponential backoff from `retry_backoff` seconds) goes there too, with the
     error in headers, and the runner moves on. Errors of a `transient` type are retried
     until they pass (backoff capped at 30 s), never dead-lettered. Nothing is dropped silently.
+
+    When a broker connection breaks the runner is fenced (see the module docstring):
+    `run()` returns, `on_broker_lost()` is called, and a new runner must take over.
     """
 
     def __init__(
@@ -162,6 +236,7 @@ class ConsumerRunner:
         max_batch: int = 100,
         transient: tuple[type[BaseException], ...] = TRANSIENT_ERRORS,
         consumer_options: Mapping[str, Any] | None = None,
+        on_broker_lost: Callable[[], None] | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self.group_id = group_id
@@ -174,6 +249,9 @@ class ConsumerRunner:
         self._max_batch = max_batch
         self._transient = transient
         self._consumer_options = dict(consumer_options or {})
+        self._on_broker_lost = on_broker_lost
+        #: Set when a broker connection broke: nothing more is committed; `run()` returns.
+        self.broker_lost = False
         self._consumer: AIOKafkaConsumer | None = None
         # Processing and revocation never interleave: both hold this lock.
         self._lock = asyncio.Lock()
@@ -213,6 +291,7 @@ class ConsumerRunner:
             **self._consumer_options,
         )
         consumer.subscribe(list(self.topics), listener=_Listener(self))
+        watch_broker_connections(consumer._client, self._fence)
         self._consumer = consumer  # the listener runs during start() already
         self._stopping = False
         try:
@@ -238,7 +317,7 @@ class ConsumerRunner:
         self._run_task = asyncio.current_task()
         self._run_finished.clear()
         try:
-            while not self._stopping:
+            while not self._stopping and not self.broker_lost:
                 self._fetching = True
                 try:
                     batch = await consumer.getmany(timeout_ms=500, max_records=self._max_batch)
@@ -254,6 +333,7 @@ class ConsumerRunner:
                         async with self._lock:
                             if (
                                 self._stopping
+                                or self.broker_lost
                                 or generation != self._generation
                                 or tp not in self._owned
                             ):
@@ -261,12 +341,12 @@ class ConsumerRunner:
                             if not await self._process(record):
                                 break  # stopping during a transient failure: redelivered later
                             self._done[tp] = record.offset + 1
-                    if self._stopping:
+                    if self._stopping or self.broker_lost:
                         break
                 async with self._lock:
                     await self._commit_done(self._owned)
         except asyncio.CancelledError:
-            if not self._stopping:
+            if not (self._stopping or self.broker_lost):
                 raise
         finally:
             self._run_finished.set()
@@ -299,7 +379,7 @@ class ConsumerRunner:
         finally:
             self._owned.clear()
             self._consumer = None
-            await consumer.stop()
+            await _close_consumer(consumer)
 
     async def _process(self, record: ConsumerRecord) -> bool:
         """Handle or dead-letter `record`; False when stopping left it unfinished."""
@@ -316,12 +396,12 @@ class ConsumerRunner:
                 await self._handle(envelope)
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                transient = isinstance(exc, self._transient)
+                transient = is_transient(exc, self._transient)
                 if attempt >= self._max_retries and not transient:
                     await self._dead_letter(record, exc, attempts=attempt + 1)
                     self.last_error = None
                     return True
-                if transient and self._stopping:
+                if self.broker_lost or (transient and self._stopping):
                     return False
                 delay = min(30.0, self._retry_backoff * 2 ** min(attempt, 16))
                 attempt += 1
@@ -377,7 +457,7 @@ class ConsumerRunner:
             except KafkaError as exc:
                 # Not acknowledged: the offset must not move past a record nobody has.
                 failures += 1
-                if self._stopping:
+                if self._stopping or self.broker_lost:
                     raise
                 log.warning("DLQ send for %s failed (%s), retrying", record.topic, exc)
                 await asyncio.sleep(min(5.0, self._retry_backoff * 2**failures))
@@ -388,7 +468,7 @@ class ConsumerRunner:
     async def _commit_done(self, partitions: Iterable[TopicPartition]) -> None:
         """Commit handled offsets of `partitions` (caller holds the lock)."""
         offsets = {tp: self._done[tp] for tp in partitions if tp in self._done}
-        if not offsets or self._consumer is None:
+        if not offsets or self._consumer is None or self.broker_lost:
             return
         try:
             await self._consumer.commit(offsets)
@@ -404,6 +484,18 @@ class ConsumerRunner:
         for tp, offset in offsets.items():
             if self._done.get(tp) == offset:
                 del self._done[tp]
+
+    def _fence(self) -> None:
+        """A broker connection broke: commit nothing more, let `run()` end, tell the owner."""
+        if self.broker_lost or self._stopping:
+            return
+        self.broker_lost = True
+        log.warning("consumer %s lost its broker connection: fenced until rebuilt", self.group_id)
+        task = self._run_task
+        if self._fetching and task is not None and not task.done():
+            task.cancel()  # only the fetch is interrupted, never a handler
+        if self._on_broker_lost is not None:
+            self._on_broker_lost()
 
     async def _on_revoked(self, revoked: Iterable[TopicPartition]) -> None:
         async with self._lock:

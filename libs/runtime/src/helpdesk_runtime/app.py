@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .db import is_unavailable
 from .logs import configure_logging
 from .problems import Problem, install_problem_handlers, problem_response
 from .runtime import ServiceRuntime
@@ -102,6 +104,20 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+def _answer_503_while_database_refuses(app: FastAPI) -> None:
+    """Map "database shutting down / starting up" (a generic DBAPIError from asyncpg) to 503 too."""
+    fallback = app.exception_handlers[DBAPIError]
+
+    async def on_database_error(request: Request, exc: Exception) -> Response:
+        if is_unavailable(exc):
+            problem = Problem(503, "Service unavailable", "The database is unreachable; retry shortly.",
+                              headers={"Retry-After": "2"})
+            return problem_response(problem, request)
+        return await fallback(request, exc)
+
+    app.add_exception_handler(DBAPIError, on_database_error)
+
+
 def build_app(
     runtime: ServiceRuntime,
     *,
@@ -129,6 +145,7 @@ def build_app(
     app.state.settings = settings
     app.state.registry = registry
     install_problem_handlers(app)
+    _answer_503_while_database_refuses(app)
 
     up = Gauge("helpdesk_up", "1 while the service runs", registry=registry)
     up.set(1)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,24 @@ _PG_POOL_DEFAULTS: dict[str, Any] = {
     "pool_recycle": 1800,
     "pool_pre_ping": True,
 }
+
+
+#: SQLSTATEs of a PostgreSQL that refuses or drops connections (besides class 08): admin or
+#: crash shutdown, shutting down / starting up, too many connections. Retrying later works.
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when `exc` says the database is unreachable or refusing connections (503, not 500)."""
+    if isinstance(exc, ConnectionError | OperationalError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        # asyncpg errors reach SQLAlchemy as a generic DBAPIError: tell them apart by SQLSTATE.
+        state = getattr(exc.orig, "sqlstate", None) or ""
+        return state.startswith("08") or state in UNAVAILABLE_SQLSTATES
+    return False
 
 
 def create_engine(url: str | URL, **kw: Any) -> AsyncEngine:
