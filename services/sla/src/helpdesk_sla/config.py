@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic_settings import SettingsConfigDict
-
 from helpdesk_runtime.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 
 class SlaSettings(ServiceSettings):
@@ -14,3 +13,8 @@ class SlaSettings(ServiceSettings):
 
     name: str = "sla"
     port: int = 8003
+
+    #: Due timers fired per transaction.
+    timer_batch_size: int = 200
+    #: Longest sleep of the scheduler without a wake (timers written by another instance).
+    scheduler_max_sleep: float = 30.0

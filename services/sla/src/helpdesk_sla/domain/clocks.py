@@ -7,9 +7,8 @@ from enum import StrEnum
 from typing import Literal
 
 from helpdesk_businesstime import Calendar, add_business_seconds, business_seconds_between
-from pydantic import BaseModel, ConfigDict
-
 from helpdesk_events.sla import Target
+from pydantic import BaseModel, ConfigDict
 
 from .policies import Policy
 
@@ -73,31 +72,49 @@ def _project(clock: Clock, calendar: Calendar, since: datetime) -> Clock:
     warn_at = None
     if clock.warn_seconds is not None and not clock.warned and clock.warn_seconds > clock.elapsed:
         warn_at = add_business_seconds(calendar, since, clock.warn_seconds - clock.elapsed)
-    return clock.model_copy(update={
-        "status": ClockStatus.RUNNING, "running_since": since, "due_at": due_at,
-        "warn_at": warn_at, "generation": clock.generation + 1,
-    })
+    return clock.model_copy(
+        update={
+            "status": ClockStatus.RUNNING,
+            "running_since": since,
+            "due_at": due_at,
+            "warn_at": warn_at,
+            "generation": clock.generation + 1,
+        }
+    )
 
 
-def start(target: Target, policy: Policy, calendar: Calendar, at: datetime, generation: int = 0) -> Clock | None:
+def start(
+    target: Target, policy: Policy, calendar: Calendar, at: datetime, generation: int = 0
+) -> Clock | None:
     """A running clock for `target` under `policy`, None when the policy has no such target."""
     seconds = policy.target_seconds(target)
     if seconds is None:
         return None
     blank = Clock(
-        target=target, policy_id=policy.id, calendar_id=policy.calendar_id, target_seconds=seconds,
-        warn_seconds=policy.warn_seconds(target), escalate=policy.escalate_on_breach,
-        started_at=at, due_at=at, generation=generation,
+        target=target,
+        policy_id=policy.id,
+        calendar_id=policy.calendar_id,
+        target_seconds=seconds,
+        warn_seconds=policy.warn_seconds(target),
+        escalate=policy.escalate_on_breach,
+        started_at=at,
+        due_at=at,
+        generation=generation,
     )
     return _project(blank, calendar, at)
 
 
 def pause(clock: Clock, calendar: Calendar, at: datetime) -> Clock:
     """Stop counting at `at`; timers are dropped (a new generation)."""
-    return clock.model_copy(update={
-        "status": ClockStatus.PAUSED, "elapsed": clock.elapsed_at(calendar, at),
-        "running_since": None, "warn_at": None, "generation": clock.generation + 1,
-    })
+    return clock.model_copy(
+        update={
+            "status": ClockStatus.PAUSED,
+            "elapsed": clock.elapsed_at(calendar, at),
+            "running_since": None,
+            "warn_at": None,
+            "generation": clock.generation + 1,
+        }
+    )
 
 
 def resume(clock: Clock, calendar: Calendar, at: datetime) -> Clock:
@@ -117,17 +134,28 @@ def is_late(clock: Clock, calendar: Calendar, at: datetime) -> bool:
 def stop(clock: Clock, calendar: Calendar, at: datetime) -> Clock:
     """The target is reached at `at`: met or breached."""
     outcome: Outcome = "breached" if is_late(clock, calendar, at) else "met"
-    return clock.model_copy(update={
-        "status": ClockStatus.STOPPED, "elapsed": clock.elapsed_at(calendar, at),
-        "running_since": None, "warn_at": None, "outcome": outcome, "stopped_at": at,
-        "generation": clock.generation + 1,
-    })
+    return clock.model_copy(
+        update={
+            "status": ClockStatus.STOPPED,
+            "elapsed": clock.elapsed_at(calendar, at),
+            "running_since": None,
+            "warn_at": None,
+            "outcome": outcome,
+            "stopped_at": at,
+            "generation": clock.generation + 1,
+        }
+    )
 
 
 def cancel(clock: Clock, calendar: Calendar, at: datetime) -> Clock:
     """The target no longer applies."""
-    return clock.model_copy(update={
-        "status": ClockStatus.CANCELLED, "elapsed": clock.elapsed_at(calendar, at),
-        "running_since": None, "warn_at": None, "stopped_at": at,
-        "generation": clock.generation + 1,
-    })
+    return clock.model_copy(
+        update={
+            "status": ClockStatus.CANCELLED,
+            "elapsed": clock.elapsed_at(calendar, at),
+            "running_since": None,
+            "warn_at": None,
+            "stopped_at": at,
+            "generation": clock.generation + 1,
+        }
+    )

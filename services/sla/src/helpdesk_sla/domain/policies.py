@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from helpdesk_businesstime import Calendar
-from pydantic import BaseModel, ConfigDict, Field
-
 from helpdesk_events.sla import PolicyConditions, PolicyTargets, Target, TicketStatus
+from pydantic import BaseModel, ConfigDict, Field
 
 from .facts import TicketFacts
 
