@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from helpdesk_events import topics
 from helpdesk_runtime.app import build_app
@@ -12,16 +14,29 @@ from helpdesk_runtime.runtime import ServiceRuntime, Subscription
 
 from . import handlers, routes
 from .config import MetricsSettings
+from .gauges import KpiGauges, refresher
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: MetricsSettings | None = None) -> FastAPI:
-    """Build the metrics app: consumes every topic, serves KPIs."""
+    """Build the metrics app: consumes every topic, serves KPIs, exports headline gauges."""
     settings = settings or MetricsSettings()
+    calendar = settings.calendar()
+    registry = CollectorRegistry()
+    gauges = KpiGauges(registry)
+    background = []
+    if settings.gauge_refresh_seconds > 0:
+        background.append(refresher(gauges, calendar, settings.gauge_refresh_seconds,
+                                    settings.gauge_window_days))
     runtime = ServiceRuntime(
         settings, migrations=MIGRATIONS,
         subscriptions=[Subscription(topics.ALL, handlers.handle)],
+        background=background,
     )
-    return build_app(runtime, title="Helpdesk metrics", routers=[routes.router],
-                     description="Live KPI projections built from the event stream.")
+    app = build_app(runtime, title="Helpdesk metrics", routers=[routes.router], registry=registry,
+                    description="Live KPI projections built from the event stream.")
+    app.state.default_calendar = calendar
+    app.state.kpi_gauges = gauges
+    app.state.rebuild_lock = asyncio.Lock()
+    return app

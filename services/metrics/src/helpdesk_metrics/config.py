@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic_settings import SettingsConfigDict
 
+from helpdesk_businesstime import Calendar
 from helpdesk_runtime.settings import ServiceSettings
 
 
@@ -14,3 +17,16 @@ class MetricsSettings(ServiceSettings):
 
     name: str = "metrics"
     port: int = 8004
+    #: Business-hours calendar for `hours=business` when a ticket has no SLA calendar
+    #: (the `Calendar.to_dict` form); None: 24x7 in UTC.
+    default_calendar: dict[str, Any] | None = None
+    #: Seconds between refreshes of the Prometheus KPI gauges (0: off).
+    gauge_refresh_seconds: float = 15.0
+    #: Window of the Prometheus KPI gauges, in days, ending now.
+    gauge_window_days: int = 30
+
+    def calendar(self) -> Calendar:
+        """The configured default calendar."""
+        if self.default_calendar is None:
+            return Calendar.always_open()
+        return Calendar.from_dict(self.default_calendar)

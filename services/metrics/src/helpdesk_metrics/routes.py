@@ -1,53 +1,192 @@
-"""Metrics' REST surface (grows into the full KPI catalog)."""
+"""Metrics' REST surface: KPIs, series, breakdowns, agents, targets, scorecard, cost model, forecast."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 
 from helpdesk_runtime.problems import Problem, field_error
+from helpdesk_runtime.upsert import upsert
 
-from .tables import ticket_facts
+from . import kpis, reports
+from .rebuild import rebuild
+from .reports import Reader
+from .schemas import BaselineIn, CostModelIn, TargetIn
+from .store import Filters
+from .tables import config, targets
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
 
-
-class Kpi(BaseModel):
-    """One KPI's value over the window."""
-
-    name: str
-    value: float
-    unit: str
+MAX_RANGE = timedelta(days=731)
+MAX_BUCKETS = 1000
+DEFAULT_RANGE = timedelta(days=30)
+Dimension = Literal["team", "agent", "channel", "category", "priority", "tier", "type"]
 
 
-class KpiReport(BaseModel):
-    """KPIs over a time window [from, to)."""
-
-    window_from: datetime
-    window_to: datetime
-    kpis: list[Kpi]
+def _bad(field: str, message: str, status: int = 422) -> Problem:
+    return Problem(status, "Validation failed", message, errors=[field_error(field, message)])
 
 
-@router.get("/kpis", response_model=KpiReport, summary="Every KPI over a time window")
-async def list_kpis(
-    request: Request,
+def query_params(
     from_: Annotated[AwareDatetime | None, Query(alias="from", description="Window start (RFC 3339)")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="Window end, exclusive (RFC 3339)")] = None,
-) -> KpiReport:
-    end = to or datetime.now(timezone.utc)
-    start = from_ or end - timedelta(days=30)
+    to: Annotated[AwareDatetime | None, Query(description="Window end, exclusive (RFC 3339); default now")] = None,
+    as_of: Annotated[AwareDatetime | None, Query(description="The KPIs as they stood at this instant")] = None,
+    team: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    agent: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    channel: Annotated[Literal["email", "phone", "chat", "portal", "api", "walk_in", "social"] | None, Query()] = None,
+    category: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    priority: Annotated[Literal["P1", "P2", "P3", "P4"] | None, Query()] = None,
+    tier: Annotated[int | None, Query(ge=1, le=3)] = None,
+    type: Annotated[Literal["incident", "service_request", "question", "problem", "change"] | None, Query()] = None,
+    hours: Annotated[Literal["calendar", "business"], Query(description="Durations in calendar or business hours")] = "calendar",
+) -> reports.Query:
+    """The common query parameters, validated (the problem names the field)."""
+    now = datetime.now(timezone.utc)
+    end = to.astimezone(timezone.utc) if to else (as_of.astimezone(timezone.utc) if as_of else now)
+    start = from_.astimezone(timezone.utc) if from_ else end - DEFAULT_RANGE
     if start >= end:
-        raise Problem(422, "Validation failed", "`from` must be before `to`.",
-                      errors=[field_error("query.from", "must be before `to`")])
-    engine = request.app.state.runtime.reader
-    async with engine.connect() as conn:
-        volume = await conn.scalar(
-            sa.select(sa.func.count()).select_from(ticket_facts)
-            .where(ticket_facts.c.created_at >= start, ticket_facts.c.created_at < end)
-        )
-    return KpiReport(window_from=start, window_to=end,
-                     kpis=[Kpi(name="ticket_volume", value=volume or 0, unit="tickets")])
+        raise _bad("query.from", "must be before `to`")
+    if end - start > MAX_RANGE:
+        raise _bad("query.to", f"the window may span at most {MAX_RANGE.days} days")
+    if as_of is not None and as_of < start:
+        raise _bad("query.as_of", "must not be before `from`")
+    filters = Filters(team=team, agent=agent, channel=channel, category=category,
+                      priority=priority, tier=None if tier is None else str(tier), type=type)
+    return reports.Query(start=start, end=end, filters=filters,
+                         as_of=None if as_of is None else as_of.astimezone(timezone.utc),
+                         business_hours=hours == "business")
+
+
+QueryDep = Annotated[reports.Query, Depends(query_params)]
+
+
+def _kpi(name: str) -> str:
+    if name not in kpis.BY_NAME:
+        raise Problem(404, "Unknown KPI", f"No KPI named {name!r}.",
+                      errors=[field_error("path.name", f"unknown KPI; one of {', '.join(kpis.BY_NAME)}")])
+    return name
+
+
+def _reader(request: Request) -> Reader:
+    return Reader(now=datetime.now(timezone.utc),
+                  default_calendar=request.app.state.default_calendar)
+
+
+def _json(document: Any) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(document))
+
+
+@router.get("/kpis", summary="Every KPI over a time window")
+async def list_kpis(request: Request, query: QueryDep) -> JSONResponse:
+    async with request.app.state.runtime.reader.connect() as conn:
+        report = await reports.kpi_report(conn, _reader(request), query)
+    return _json({"from": query.start, "to": query.end, "as_of": query.as_of,
+                  "hours": "business" if query.business_hours else "calendar", "kpis": report})
+
+
+@router.get("/kpis/{name}", summary="One KPI as a time series")
+async def kpi_series(
+    request: Request, name: str, query: QueryDep,
+    interval: Annotated[Literal["hour", "day", "week", "month"], Query()] = "day",
+    tz: Annotated[str, Query(max_length=64, description="IANA time zone of the buckets")] = "UTC",
+) -> JSONResponse:
+    _kpi(name)
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _bad("query.tz", f"unknown time zone {tz!r}") from None
+    if len(reports.buckets(query.start, query.end, interval, zone)) > MAX_BUCKETS:
+        raise _bad("query.interval", f"more than {MAX_BUCKETS} buckets; widen the interval")
+    async with request.app.state.runtime.reader.connect() as conn:
+        points = await reports.series(conn, _reader(request), query, name, interval, zone)
+    return _json({"name": name, "interval": interval, "tz": tz, "points": points})
+
+
+@router.get("/kpis/{name}/breakdown", summary="One KPI per value of a dimension")
+async def kpi_breakdown(request: Request, name: str, query: QueryDep,
+                        by: Annotated[Dimension, Query()]) -> JSONResponse:
+    _kpi(name)
+    async with request.app.state.runtime.reader.connect() as conn:
+        rows = await reports.breakdown(conn, _reader(request), query, name, by)
+    return _json({"name": name, "by": by, "rows": rows})
+
+
+@router.get("/agents/performance", summary="Per-agent performance and competence index")
+async def agents_performance(request: Request, query: QueryDep) -> JSONResponse:
+    async with request.app.state.runtime.reader.connect() as conn:
+        rows = await reports.agents(conn, _reader(request), query)
+    return _json({"from": query.start, "to": query.end, "agents": rows})
+
+
+@router.put("/targets/{name}", summary="Set a KPI's target and direction")
+async def put_target(request: Request, name: str, body: TargetIn) -> JSONResponse:
+    _kpi(name)
+    async with request.app.state.runtime.engine.begin() as conn:
+        await conn.execute(upsert(conn, targets, ["kpi"], {"kpi": name, "value": body.value,
+                                                           "direction": body.direction}))
+    return _json({"kpi": name, **body.model_dump()})
+
+
+@router.get("/targets", summary="Every KPI's target (set or default)")
+async def get_targets(request: Request) -> JSONResponse:
+    async with request.app.state.runtime.reader.connect() as conn:
+        rows = {r.kpi: (r.value, r.direction) for r in (await conn.execute(sa.select(targets))).all()}
+    return _json([{"kpi": k.name, "value": rows.get(k.name, (k.target, k.direction))[0],
+                   "direction": rows.get(k.name, (k.target, k.direction))[1],
+                   "default": k.name not in rows} for k in kpis.CATALOG])
+
+
+async def _put_config(request: Request, key: str, value: dict[str, Any]) -> None:
+    async with request.app.state.runtime.engine.begin() as conn:
+        await conn.execute(upsert(conn, config, ["key"], {"key": key, "value": value}))
+
+
+@router.put("/cost-model", summary="Set the cost model (hourly costs, overhead, budget, value)")
+async def put_cost_model(request: Request, body: CostModelIn) -> JSONResponse:
+    await _put_config(request, "cost_model", body.model_dump())
+    return _json(body.model_dump())
+
+
+@router.put("/scorecard/baseline", summary="Set the scorecard baseline explicitly")
+async def put_baseline(request: Request, body: BaselineIn) -> JSONResponse:
+    for name in body.values:
+        if name not in kpis.BY_NAME:
+            raise _bad(f"body.values.{name}", "unknown KPI")
+    await _put_config(request, "baseline", body.values)
+    return _json(body.model_dump())
+
+
+@router.get("/scorecard", summary="The balanced scorecard: four perspectives with baseline")
+async def get_scorecard(request: Request, query: QueryDep) -> JSONResponse:
+    async with request.app.state.runtime.reader.connect() as conn:
+        card = await reports.scorecard(conn, _reader(request), query)
+    return _json(card)
+
+
+@router.post("/admin/rebuild", summary="Replay every topic from offset 0 and switch over",
+             responses={409: {"description": "A rebuild is already running"}})
+async def admin_rebuild(request: Request) -> JSONResponse:
+    lock: asyncio.Lock = request.app.state.rebuild_lock
+    if lock.locked():
+        raise Problem(409, "Rebuild running", "A rebuild is already running; try again later.")
+    runtime = request.app.state.runtime
+    async with lock:
+        report = await rebuild(runtime.engine, runtime.settings.kafka, runtime.settings.name)
+    return _json(asdict(report))
+
+
+@router.get("/backlog/forecast", summary="Backlog forecast with a 95% prediction interval")
+async def backlog_forecast(request: Request, query: QueryDep,
+                           days: Annotated[int, Query(ge=1, le=90)] = 14) -> JSONResponse:
+    async with request.app.state.runtime.reader.connect() as conn:
+        fc = await reports.forecast(conn, _reader(request), query, days)
+    return _json(asdict(fc))

@@ -1,0 +1,189 @@
+"""Use cases behind the REST surface: KPI reports, series, breakdowns, scorecard, forecast."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from helpdesk_businesstime import Calendar
+
+from . import kpis
+from .dataset import Dataset, Window
+from .forecast import Forecast
+from .rows import utc
+from .store import Filters, load_config, load_dataset, load_targets
+from .tables import ticket_facts
+
+PERSPECTIVES = ("financial", "customer", "internal_process", "learning_growth")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a client asked: window, as-of instant, filters and hours mode."""
+
+    start: datetime
+    end: datetime
+    filters: Filters = Filters()
+    as_of: datetime | None = None
+    business_hours: bool = False
+
+    def window(self) -> Window:
+        """The window with its cutoff (the as-of instant when it is earlier than the end)."""
+        cutoff = self.end if self.as_of is None else min(self.end, self.as_of)
+        return Window(self.start, self.end, cutoff)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What a report needs besides the connection: the clock and the default calendar."""
+
+    now: datetime
+    default_calendar: Calendar
+
+
+async def dataset(conn: AsyncConnection, reader: Reader, window: Window, query: Query,
+                  filters: Filters | None = None) -> Dataset:
+    """The rows of `window`; live when its cutoff is now or later."""
+    return await load_dataset(conn, window, filters or query.filters,
+                              live=window.cutoff >= reader.now,
+                              business_hours=query.business_hours,
+                              default_calendar=reader.default_calendar)
+
+
+def _entry(kpi: kpis.KpiDef, result: kpis.KpiResult, previous: kpis.KpiResult | None,
+           target: tuple[float, str] | None) -> dict[str, Any]:
+    value, direction = (target if target else (kpi.target, kpi.direction))
+    entry: dict[str, Any] = {"name": kpi.name, "number": kpi.number, "unit": kpi.unit,
+                             **asdict(result), "target": value, "direction": direction,
+                             "status": kpis.status(result.value, value, direction),
+                             "perspectives": list(kpi.perspectives)}
+    if previous is not None:
+        entry["trend"] = kpis.trend(result.value, previous.value, direction)
+    return entry
+
+
+async def kpi_report(conn: AsyncConnection, reader: Reader, query: Query,
+                     names: tuple[str, ...] | None = None, trend: bool = True) -> list[dict[str, Any]]:
+    """Every KPI (or `names`) over the query's window, with target, status and trend."""
+    window = query.window()
+    current = await dataset(conn, reader, window, query)
+    previous = await dataset(conn, reader, window.previous(), query) if trend else None
+    targets = await load_targets(conn)
+    out = []
+    for kpi in kpis.CATALOG:
+        if names is not None and kpi.name not in names:
+            continue
+        result = kpi.compute(current, window)
+        before = kpi.compute(previous, window.previous()) if previous is not None else None
+        out.append(_entry(kpi, result, before, targets.get(kpi.name)))
+    return out
+
+
+def buckets(start: datetime, end: datetime, interval: str, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut at local hour/day/week (Monday)/month boundaries of `zone`."""
+    local = start.astimezone(zone)
+    if interval == "hour":
+        edge = local.replace(minute=0, second=0, microsecond=0)
+    else:
+        edge = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        if interval == "week":
+            edge -= timedelta(days=edge.weekday())
+        elif interval == "month":
+            edge = edge.replace(day=1)
+    out: list[tuple[datetime, datetime]] = []
+    while True:
+        naive = edge.replace(tzinfo=None)
+        if interval == "hour":
+            nxt = (edge.astimezone(ZoneInfo("UTC")) + timedelta(hours=1)).astimezone(zone)
+        elif interval == "day":
+            nxt = (naive + timedelta(days=1)).replace(tzinfo=zone)
+        elif interval == "week":
+            nxt = (naive + timedelta(days=7)).replace(tzinfo=zone)
+        else:
+            year, month = (naive.year + 1, 1) if naive.month == 12 else (naive.year, naive.month + 1)
+            nxt = naive.replace(year=year, month=month).replace(tzinfo=zone)
+        lo, hi = max(edge, start), min(nxt, end)
+        if hi > lo:
+            out.append((lo, hi))
+        if nxt >= end:
+            return out
+        edge = nxt
+
+
+async def series(conn: AsyncConnection, reader: Reader, query: Query, name: str,
+                 interval: str, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """One KPI per bucket; each bucket is a window of its own (facts as of its end)."""
+    kpi = kpis.BY_NAME[name]
+    out = []
+    for lo, hi in buckets(query.start, query.end, interval, zone):
+        window = replace(query, start=lo, end=hi).window()
+        result = kpi.compute(await dataset(conn, reader, window, query), window)
+        out.append({"from": lo, "to": hi, **asdict(result)})
+    return out
+
+
+async def breakdown(conn: AsyncConnection, reader: Reader, query: Query, name: str,
+                    by: str) -> list[dict[str, Any]]:
+    """One KPI per value of a dimension (values seen among the window's tickets)."""
+    kpi = kpis.BY_NAME[name]
+    window = query.window()
+    whole = await dataset(conn, reader, window, query)
+    values = sorted({f.dimension(by) for f in whole.facts if f.dimension(by) is not None})
+    out = []
+    for value in values:
+        filters = replace(query.filters, **{by: value})
+        result = kpi.compute(await dataset(conn, reader, window, query, filters), window)
+        out.append({by: value, **asdict(result)})
+    return out
+
+
+async def agents(conn: AsyncConnection, reader: Reader, query: Query) -> list[dict[str, Any]]:
+    """KPI 28 rows joined with KPI 29's competence index."""
+    window = query.window()
+    data = await dataset(conn, reader, window, query)
+    rows = kpis.agent_rows(data, window)
+    index = {r["agent"]: r["competence_index"] for r in kpis.competence_rows(rows)}
+    return [{**r, "competence_index": index[r["agent"]]} for r in rows]
+
+
+async def scorecard(conn: AsyncConnection, reader: Reader, query: Query) -> dict[str, Any]:
+    """The four balanced-scorecard perspectives with status, trend and baseline per KPI."""
+    report = await kpi_report(conn, reader, query)
+    baseline = await _baseline(conn, reader, query)
+    perspectives: dict[str, list[dict[str, Any]]] = {p: [] for p in PERSPECTIVES}
+    for entry in report:
+        item = {k: entry[k] for k in ("name", "value", "unit", "target", "direction", "status")}
+        item["trend"] = entry.get("trend")
+        item["baseline"] = baseline.get(entry["name"])
+        for p in entry["perspectives"]:
+            perspectives[p].append(item)
+    return {"from": query.start, "to": query.end, "perspectives": perspectives}
+
+
+async def _baseline(conn: AsyncConnection, reader: Reader, query: Query) -> dict[str, Any]:
+    """Explicit baseline values if set, else the KPIs of the first full window of equal length."""
+    explicit = await load_config(conn, "baseline")
+    if explicit:
+        return dict(explicit)
+    first = await _first_ticket(conn)
+    length = query.end - query.start
+    if first is None or first + length > reader.now:
+        return {}
+    report = await kpi_report(conn, reader, replace(query, start=first, end=first + length,
+                                                     as_of=None), trend=False)
+    return {e["name"]: e["value"] for e in report}
+
+
+async def _first_ticket(conn: AsyncConnection) -> datetime | None:
+    return utc(await conn.scalar(sa.select(sa.func.min(ticket_facts.c.created_at))))
+
+
+async def forecast(conn: AsyncConnection, reader: Reader, query: Query, days: int) -> Forecast:
+    """Backlog forecast from the query's window (history) forward `days`."""
+    window = query.window()
+    return kpis.forecast_backlog(await dataset(conn, reader, window, query), window, days)
