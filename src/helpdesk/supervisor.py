@@ -6,14 +6,31 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from .services import SERVICES
+from .simulate.curve import HOUR, parse_clock
+from .simulate.plan import Options
 
 READY_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The traffic `helpdesk up` plays once the services are ready."""
+
+    options: Options
+    speed: float
+
+
+#: A busy simulated Monday morning (08:00-12:00, about 90 tickets) in about 30 real seconds.
+DEMO_SIMULATION = Simulation(Options(seed=1, duration=4 * HOUR, rate=30.0,
+                                     start=parse_clock("Mon 08:00")), speed=480.0)
 
 
 def service_env(name: str, *, bootstrap: str, var_dir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -65,8 +82,41 @@ def stop_processes(processes: dict[str, subprocess.Popen[bytes]], grace: float =
             proc.wait()
 
 
-def run_system(*, broker_port: int, var_dir: Path) -> int:
-    """Start broker and services, print their URLs, run until Ctrl-C; returns an exit code."""
+def start_simulation(simulation: Simulation, urls: dict[str, str],
+                     stop: threading.Event) -> threading.Thread:
+    """Run `simulation` in a background thread, printing where it is every few seconds."""
+    import asyncio
+
+    from .simulate.runner import simulate, summary_lines
+    from .simulate.seeding import Urls
+    from .simulate.ui import line_reporter
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    def run() -> None:
+        try:
+            outcome = asyncio.run(simulate(
+                simulation.options, Urls(**urls), speed=simulation.speed,
+                on_progress=line_reporter(simulation.options, say), should_stop=stop.is_set))
+        except Exception as error:  # noqa: BLE001 - the services keep running without traffic
+            print(f"simulation failed: {error}", file=sys.stderr, flush=True)
+            return
+        for line in summary_lines(outcome):
+            say(f"simulation: {line}")
+        say(f"simulation done; dashboard {urls['metrics']}/dashboard "
+            "(more traffic: `helpdesk simulate`)")
+
+    thread = threading.Thread(target=run, name="simulation", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_system(*, broker_port: int, var_dir: Path, simulation: Simulation | None = None) -> int:
+    """Start broker and services, print their URLs, run until Ctrl-C; returns an exit code.
+
+    With `simulation`, traffic starts as soon as every service is ready.
+    """
     from helpdesk.testing.broker import TansuBroker
 
     var_dir = var_dir.resolve()
@@ -84,6 +134,8 @@ def run_system(*, broker_port: int, var_dir: Path) -> int:
 
     processes: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
+    stop_simulation = threading.Event()
+    simulation_thread: threading.Thread | None = None
 
     def on_signal(signum: int, frame: object) -> None:
         nonlocal stopping
@@ -104,6 +156,12 @@ def run_system(*, broker_port: int, var_dir: Path) -> int:
         for name, url in urls.items():
             print(f"{name:<8} {url}  (docs {url}/docs)", flush=True)
         print("all services ready; Ctrl-C stops everything", flush=True)
+        if simulation is not None:
+            print(f"simulation: seeding the organisation, then {simulation.options.duration / HOUR:g} "
+                  f"simulated hours of traffic in about "
+                  f"{simulation.options.duration / simulation.speed:.0f} s (--no-simulate skips it)",
+                  flush=True)
+            simulation_thread = start_simulation(simulation, urls, stop_simulation)
         while not stopping:
             for name, proc in processes.items():
                 if proc.poll() is not None:
@@ -113,6 +171,9 @@ def run_system(*, broker_port: int, var_dir: Path) -> int:
         return 0
     finally:
         print("stopping...", flush=True)
+        stop_simulation.set()
+        if simulation_thread is not None:
+            simulation_thread.join(timeout=10)
         stop_processes(processes)
         if broker is not None:
             broker.stop()
