@@ -1,0 +1,59 @@
+"""Fixtures of the fault suite: a private system to break, and the table of faults survived."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from .system import FaultSystem
+
+#: Every ticket of the suite has a subject starting with this (the loss checker's filter).
+SUBJECT_PREFIX = "rel "
+
+
+@dataclass
+class Ledger:
+    """Every ticket the clients got a 201 for, across the scenarios."""
+
+    since: datetime
+    created: dict[str, str] = field(default_factory=dict)
+
+
+_TABLE: list[tuple[str, ...]] = []
+HEADER = ("fault", "tickets", "recovery", "lost", "doubled", "result")
+
+
+@pytest.fixture(scope="session")
+def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultSystem]:
+    """The five services on a broker and a PostgreSQL cluster of their own (never the shared ones)."""
+    system = FaultSystem.create(tmp_path_factory.mktemp("reliability"))
+    try:
+        system.start_all()
+        yield system
+    finally:
+        system.close()
+
+
+@pytest.fixture(scope="session")
+def ledger(faults: FaultSystem) -> Ledger:
+    """The suite's record of created tickets (the KPI window starts before the first one)."""
+    return Ledger(since=datetime.now(timezone.utc) - timedelta(seconds=5))
+
+
+@pytest.fixture(scope="session")
+def table() -> list[tuple[str, ...]]:
+    """Rows of the faults-survived table, printed at the end of the run."""
+    return _TABLE
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the table of faults survived."""
+    if not _TABLE:
+        return
+    widths = [max(len(str(row[i])) for row in [HEADER, *_TABLE]) for i in range(len(HEADER))]
+    terminalreporter.section("faults survived")
+    for row in [HEADER, *_TABLE]:
+        terminalreporter.write_line(" | ".join(str(c).ljust(w) for c, w in zip(row, widths)))
