@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +32,20 @@ def _check_service(name: str) -> str:
     if name not in SERVICES:
         raise typer.BadParameter(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
     return name
+
+
+@contextmanager
+def _auth_not_needed() -> Iterator[None]:
+    """Build an app only for its settings and migrations: no token verifier, so no secret needed."""
+    before = os.environ.get("AUTH_ENABLED")
+    os.environ["AUTH_ENABLED"] = "false"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["AUTH_ENABLED"]
+        else:
+            os.environ["AUTH_ENABLED"] = before
 
 
 @app.command()
@@ -59,7 +75,8 @@ def migrate(
     from helpdesk_runtime.migrations import upgrade
 
     async def run(name: str) -> None:
-        application = _load_factory(name)()
+        with _auth_not_needed():
+            application = _load_factory(name)()
         runtime = application.state.runtime
         engine = create_engine(runtime.settings.resolved_database_url())
         try:
@@ -156,6 +173,10 @@ def simulate(
         envvar="SURVEYS_LINK_SECRET", show_default=False,
         help="The surveys service's link secret (default: its development secret)")] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight")] = 8,
+    token: Annotated[str | None, typer.Option(
+        envvar="HELPDESK_TOKEN", show_default=False,
+        help="One bearer token for every call (default: per-person tokens minted from "
+             "AUTH_SECRET or var/auth-secret)")] = None,
     dry_run: Annotated[bool, typer.Option(help="Print the plan's summary, call nothing")] = False,
 ) -> None:
     """Generate realistic help desk traffic through the services' REST APIs.
@@ -164,7 +185,9 @@ def simulate(
     reused when present), then plays a seeded plan: arrivals by weekday and hour, agents'
     shifts, replies, work logs, transfers, escalations, resolutions, reopens, survey answers.
     """
+    from .devauth import known_secret
     from .simulate import Options, build_plan
+    from .simulate.credentials import Credentials
     from .simulate.runner import NotReady, simulate as run_simulation, summary_lines
     from .simulate.seeding import Urls
     from .simulate.ui import RichProgress
@@ -186,7 +209,8 @@ def simulate(
         try:
             outcome = asyncio.run(run_simulation(
                 options, urls, speed=speed, survey_secret=survey_link_secret,
-                concurrency=concurrency, on_progress=display.update))
+                concurrency=concurrency, on_progress=display.update,
+                credentials=Credentials(token=token, secret=known_secret(Path("var")))))
         except NotReady as error:
             typer.echo(str(error), err=True)
             raise typer.Exit(1) from None
@@ -196,6 +220,32 @@ def simulate(
     for line in summary_lines(outcome):
         typer.echo(line)
     typer.echo(f"dashboard: {metrics_url}/dashboard   KPIs: {metrics_url}/v1/kpis")
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help="requester, agent, supervisor, admin or integrator")],
+    subject: Annotated[str, typer.Option(help="The user or system id (the acting user)")],
+    team: Annotated[list[str] | None, typer.Option(help="A team a supervisor manages (repeat)")]
+    = None,
+    ttl: Annotated[str, typer.Option(help="Lifetime, e.g. 30m, 8h, 7d")] = "8h",
+    var_dir: Annotated[Path, typer.Option(help="Where `helpdesk up` keeps its secret")] = Path("var"),
+) -> None:
+    """Print a development bearer token signed with AUTH_SECRET (or the embedded run's secret)."""
+    from helpdesk_runtime.auth import Role
+
+    from .devauth import dev_token, known_secret
+
+    try:
+        Role(role)
+    except ValueError:
+        raise typer.BadParameter(f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}",
+                                 param_hint="--role") from None
+    secret = known_secret(var_dir)
+    if secret is None:
+        typer.echo(f"no AUTH_SECRET set and no {var_dir}/auth-secret (run `helpdesk up` once)", err=True)
+        raise typer.Exit(1)
+    typer.echo(dev_token(secret, role, subject, teams=team or (), ttl_seconds=int(_span(ttl))))
 
 
 @app.command()

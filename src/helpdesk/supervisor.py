@@ -33,12 +33,27 @@ DEMO_SIMULATION = Simulation(Options(seed=1, duration=4 * HOUR, rate=30.0,
                                      start=parse_clock("Mon 08:00")), speed=480.0)
 
 
-def service_env(name: str, *, bootstrap: str, var_dir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+def service_env(name: str, *, bootstrap: str, var_dir: Path, base: dict[str, str] | None = None,
+                auth_secret: str | None = None) -> dict[str, str]:
     """Environment for one service process: shared broker, its own SQLite file unless configured."""
     env = dict(os.environ if base is None else base)
     env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
     env.setdefault(f"{name.upper()}_VAR_DIR", str(var_dir))
+    if auth_secret is not None:
+        env["AUTH_SECRET"] = auth_secret
     return env
+
+
+def auth_secret_for(var_dir: Path) -> str | None:
+    """The secret the services verify tokens with: AUTH_SECRET, else one kept in var/.
+
+    None when the operator switched authentication off (AUTH_ENABLED=false).
+    """
+    if os.environ.get("AUTH_ENABLED", "true").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    from .devauth import embedded_secret
+
+    return os.environ.get("AUTH_SECRET") or embedded_secret(var_dir)
 
 
 def spawn_service(name: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -83,10 +98,11 @@ def stop_processes(processes: dict[str, subprocess.Popen[bytes]], grace: float =
 
 
 def start_simulation(simulation: Simulation, urls: dict[str, str],
-                     stop: threading.Event) -> threading.Thread:
+                     stop: threading.Event, secret: str | None = None) -> threading.Thread:
     """Run `simulation` in a background thread, printing where it is every few seconds."""
     import asyncio
 
+    from .simulate.credentials import Credentials
     from .simulate.runner import simulate, summary_lines
     from .simulate.seeding import Urls
     from .simulate.ui import line_reporter
@@ -98,18 +114,33 @@ def start_simulation(simulation: Simulation, urls: dict[str, str],
         try:
             outcome = asyncio.run(simulate(
                 simulation.options, Urls(**urls), speed=simulation.speed,
-                on_progress=line_reporter(simulation.options, say), should_stop=stop.is_set))
+                on_progress=line_reporter(simulation.options, say), should_stop=stop.is_set,
+                credentials=Credentials(secret=secret)))
         except Exception as error:  # noqa: BLE001 - the services keep running without traffic
             print(f"simulation failed: {error}", file=sys.stderr, flush=True)
             return
         for line in summary_lines(outcome):
             say(f"simulation: {line}")
-        say(f"simulation done; dashboard {urls['metrics']}/dashboard "
+        say(f"simulation done; dashboard {urls['metrics']}/dashboard (link above) "
             "(more traffic: `helpdesk simulate`)")
 
     thread = threading.Thread(target=run, name="simulation", daemon=True)
     thread.start()
     return thread
+
+
+def _print_access(urls: dict[str, str], secret: str | None) -> None:
+    """The admin token and the dashboard link that carries it."""
+    if secret is None:
+        print("auth     OFF (AUTH_ENABLED=false): every caller acts as admin", flush=True)
+        print(f"dashboard {urls['metrics']}/dashboard", flush=True)
+        return
+    from .devauth import dev_token
+
+    admin = dev_token(secret, "admin", "admin", ttl_seconds=7 * 24 * 3600)
+    print(f"admin token (7 days): {admin}", flush=True)
+    print("  more tokens: helpdesk token --role agent --subject agent-1", flush=True)
+    print(f"dashboard {urls['metrics']}/dashboard#token={admin}", flush=True)
 
 
 def run_system(*, broker_port: int, var_dir: Path, simulation: Simulation | None = None) -> int:
@@ -132,6 +163,7 @@ def run_system(*, broker_port: int, var_dir: Path, simulation: Simulation | None
         bootstrap = broker.bootstrap
         print(f"broker   {bootstrap} (embedded, memory-only)", flush=True)
 
+    secret = auth_secret_for(var_dir)
     processes: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
     stop_simulation = threading.Event()
@@ -146,7 +178,8 @@ def run_system(*, broker_port: int, var_dir: Path, simulation: Simulation | None
     try:
         for name in SERVICES:
             processes[name] = spawn_service(
-                name, service_env(name, bootstrap=bootstrap, var_dir=var_dir), logs / f"{name}.log"
+                name, service_env(name, bootstrap=bootstrap, var_dir=var_dir, auth_secret=secret),
+                logs / f"{name}.log",
             )
         urls = {name: f"http://127.0.0.1:{spec.port}" for name, spec in SERVICES.items()}
         failed = wait_ready(urls, processes, READY_TIMEOUT_S)
@@ -155,13 +188,14 @@ def run_system(*, broker_port: int, var_dir: Path, simulation: Simulation | None
             return 1
         for name, url in urls.items():
             print(f"{name:<8} {url}  (docs {url}/docs)", flush=True)
+        _print_access(urls, secret)
         print("all services ready; Ctrl-C stops everything", flush=True)
         if simulation is not None:
             print(f"simulation: seeding the organisation, then {simulation.options.duration / HOUR:g} "
                   f"simulated hours of traffic in about "
                   f"{simulation.options.duration / simulation.speed:.0f} s (--no-simulate skips it)",
                   flush=True)
-            simulation_thread = start_simulation(simulation, urls, stop_simulation)
+            simulation_thread = start_simulation(simulation, urls, stop_simulation, secret)
         while not stopping:
             for name, proc in processes.items():
                 if proc.poll() is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -17,7 +18,9 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from helpdesk.devauth import dev_token
 from helpdesk.services import SERVICES
+from helpdesk.simulate.credentials import Credentials
 from helpdesk.supervisor import spawn_service, stop_processes, wait_ready
 
 
@@ -34,7 +37,32 @@ class System:
     log_dir: Path
     envs: dict[str, dict[str, str]]
     urls: dict[str, str]
+    #: The AUTH_SECRET every service verifies tokens with.
+    secret: str = ""
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def token(self, role: str = "admin", subject: str | None = None, teams: tuple[str, ...] = ()) -> str:
+        """A bearer token the services accept."""
+        return dev_token(self.secret, role, subject or f"e2e-{role}", teams=teams)
+
+    def auth(self, role: str = "admin", subject: str | None = None,
+             teams: tuple[str, ...] = ()) -> dict[str, str]:
+        """An Authorization header for `role` (and `subject`)."""
+        return {"Authorization": f"Bearer {self.token(role, subject, teams)}"}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """An admin's Authorization header: pass it to plain httpx calls."""
+        return self.auth("admin")
+
+    @property
+    def credentials(self) -> Credentials:
+        """For the simulator: per-person tokens minted from the secret."""
+        return Credentials(secret=self.secret)
+
+    def client(self, role: str = "admin", subject: str | None = None, **kwargs: object) -> httpx.AsyncClient:
+        """An httpx client whose every request carries a `role` token."""
+        return httpx.AsyncClient(headers=self.auth(role, subject), **kwargs)  # type: ignore[arg-type]
 
     def start(self, name: str) -> None:
         """Start one service and wait until it is ready."""
@@ -65,6 +93,7 @@ def system(kafka_bootstrap: str, pg_server_url: str, tmp_path_factory: pytest.Te
     log_dir = tmp_path_factory.mktemp("e2e-logs")
     run = uuid.uuid4().hex[:8]
     databases = {name: f"e2e_{name}_{run}" for name in SERVICES}
+    secret = secrets.token_urlsafe(48)
     asyncio.run(_create_databases(pg_server_url, list(databases.values())))
     envs: dict[str, dict[str, str]] = {}
     urls: dict[str, str] = {}
@@ -77,10 +106,15 @@ def system(kafka_bootstrap: str, pg_server_url: str, tmp_path_factory: pytest.Te
             f"{prefix}_PORT": str(port),
             f"{prefix}_DATABASE_URL": make_url(pg_server_url).set(database=databases[name]).render_as_string(hide_password=False),
             f"{prefix}_LOG_LEVEL": "INFO",
+            "AUTH_ENABLED": "true",
+            "AUTH_SECRET": secret,
         })
         envs[name] = env
         urls[name] = f"http://127.0.0.1:{port}"
-    sys_ = System(log_dir=log_dir, envs=envs, urls=urls)
+    sys_ = System(log_dir=log_dir, envs=envs, urls=urls, secret=secret)
+    # This process is a client of the system too (the simulator mints from AUTH_SECRET).
+    previous = os.environ.get("AUTH_SECRET")
+    os.environ["AUTH_SECRET"] = secret
     for name in SERVICES:
         sys_.processes[name] = spawn_service(name, envs[name], log_dir / f"{name}.log")
     try:
@@ -91,9 +125,14 @@ def system(kafka_bootstrap: str, pg_server_url: str, tmp_path_factory: pytest.Te
         yield sys_
     finally:
         stop_processes(sys_.processes)
+        if previous is None:
+            os.environ.pop("AUTH_SECRET", None)
+        else:
+            os.environ["AUTH_SECRET"] = previous
 
 
 @pytest.fixture
-async def http() -> httpx.AsyncClient:
-    async with httpx.AsyncClient(timeout=10.0) as client:
+async def http(system: System) -> httpx.AsyncClient:
+    """A client carrying an admin token (override `Authorization` per request for other roles)."""
+    async with system.client(timeout=10.0) as client:
         yield client

@@ -28,7 +28,7 @@ async def test_a_short_simulation_creates_the_planned_tickets_and_works_them(
     options = Options(seed=3, duration=2 * HOUR, rate=16, start=parse_clock("Mon 08:30"),
                       namespace=namespace)
     started = time.monotonic()
-    outcome = await simulate(options, urls, speed=1200)
+    outcome = await simulate(options, urls, speed=1200, credentials=system.credentials)
     try:
         assert time.monotonic() - started < 30
         planned = [a.data["body"]["subject"] for a in outcome.plan.tickets]
@@ -50,7 +50,7 @@ async def test_a_short_simulation_creates_the_planned_tickets_and_works_them(
         if any(a.kind is Kind.ESCALATE for a in outcome.plan.actions):
             assert any(t["escalation_count"] for t in tickets)
 
-        again = await simulate(options, urls, speed=1200)
+        again = await simulate(options, urls, speed=1200, credentials=system.credentials)
         assert [a.data["body"]["subject"] for a in again.plan.tickets] == planned
         assert again.seeded.created == [] and again.seeded.reused
     finally:

@@ -21,8 +21,6 @@ from helpdesk_events.kafka import read_topic_from_start
 
 from .conftest import System
 
-AGENT = {"X-Actor-Id": "agent-e2e", "X-Actor-Role": "agent"}
-
 
 async def eventually(probe: Callable[[], Awaitable[Any]], timeout: float = 60.0) -> Any:
     """Poll `probe` until it returns something truthy (or the timeout; then its last value)."""
@@ -73,12 +71,13 @@ async def resolved_ticket(
     ticket_id = created.json()["id"]
     assigned = await http.post(
         f"{intake}/v1/tickets/{ticket_id}/assign",
-        headers=AGENT,
+        headers=system.auth("agent", "agent-e2e"),
         json={"team": "desk", "agent": agent, "reason": "e2e"},
     )
     assert assigned.status_code == 200, assigned.text
     resolved = await http.post(
-        f"{intake}/v1/tickets/{ticket_id}/resolve", headers=AGENT, json={"resolution_code": "fixed"}
+        f"{intake}/v1/tickets/{ticket_id}/resolve", headers=system.auth("agent", "agent-e2e"),
+        json={"resolution_code": "fixed"},
     )
     assert resolved.status_code == 200, resolved.text
     return ticket_id
@@ -175,7 +174,7 @@ async def test_reopen_before_the_answer_cancels_the_survey(
     assert survey
     reopened = await http.post(
         f"{system.urls['intake']}/v1/tickets/{ticket_id}/reopen",
-        headers=AGENT,
+        headers=system.auth("agent", "agent-e2e"),
         json={"reason": "still broken"},
     )
     assert reopened.status_code == 200, reopened.text

@@ -75,10 +75,11 @@ class LossReport:
         return "; ".join(parts)
 
 
-async def ticket_volume(metrics_url: str, since: datetime) -> int:
+async def ticket_volume(metrics_url: str, since: datetime,
+                        headers: Mapping[str, str] | None = None) -> int:
     """metrics' ticket_volume for [since, now + 1 h)."""
     until = datetime.now(timezone.utc) + timedelta(hours=1)
-    async with httpx.AsyncClient(timeout=15.0) as client:
+    async with httpx.AsyncClient(timeout=15.0, headers=dict(headers or {})) as client:
         response = await client.get(
             f"{metrics_url}/v1/kpis", params={"from": since.isoformat(), "to": until.isoformat()}
         )
@@ -94,6 +95,7 @@ async def check(
     *,
     subject_prefix: str,
     since: datetime,
+    headers: Mapping[str, str] | None = None,
 ) -> LossReport:
     """Compare intake's store with the clients' 201s (`created`: id -> subject) and the consumers.
 
@@ -132,7 +134,7 @@ async def check(
             ticket for ticket, events in events_by_ticket.items() if not events <= seen
         )
     try:
-        volume: int | None = await ticket_volume(metrics_url, since)
+        volume: int | None = await ticket_volume(metrics_url, since, headers)
     except httpx.HTTPError:
         volume = None
     return LossReport(

@@ -43,6 +43,8 @@ class TicketStream:
     workers: int = 2
     interval: float = 0.25
     retry_for: float = 90.0
+    #: Sent with every request (the Authorization header of an agent or admin token).
+    headers: dict[str, str] = field(default_factory=dict)
     #: ticket id -> subject, for every 201 (a replayed 201 maps to the same id).
     created: dict[str, str] = field(default_factory=dict)
     #: Subjects given up on after `retry_for` seconds (should stay empty).
@@ -79,7 +81,7 @@ class TicketStream:
         return min(later) - since if later else None
 
     async def _worker(self) -> None:
-        async with httpx.AsyncClient(timeout=15.0) as client:
+        async with httpx.AsyncClient(timeout=15.0, headers=self.headers) as client:
             while not self._stopping:
                 self._seq += 1
                 subject = f"{self.label} {self._seq} {uuid.uuid4().hex[:8]}"

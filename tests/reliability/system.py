@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import time
@@ -20,6 +21,7 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
+from helpdesk.devauth import dev_token
 from helpdesk.services import SERVICES
 from helpdesk.supervisor import spawn_service, stop_processes
 from helpdesk.testing.broker import TansuBroker
@@ -48,6 +50,13 @@ class FaultSystem:
     envs: dict[str, dict[str, str]] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    #: The AUTH_SECRET the services verify tokens with.
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """An admin's Authorization header, for every call these tests make."""
+        return {"Authorization": f"Bearer {dev_token(self.secret, 'admin', 'reliability')}"}
 
     @classmethod
     def create(cls, log_dir: Path) -> FaultSystem:
@@ -65,8 +74,8 @@ class FaultSystem:
                 f"{prefix}_PORT": str(port),
                 f"{prefix}_DATABASE_URL": system.database_urls[name],
                 f"{prefix}_LOG_LEVEL": "INFO",
-                # Bearer auth is being wired into the services: these tests are about delivery.
-                "AUTH_ENABLED": "false",
+                "AUTH_ENABLED": "true",
+                "AUTH_SECRET": system.secret,
             })
             system.envs[name] = env
             system.urls[name] = f"http://127.0.0.1:{port}"

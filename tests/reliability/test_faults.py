@@ -47,7 +47,7 @@ async def converge(faults: FaultSystem, ledger: Ledger, timeout: float = 120.0) 
     deadline = started + timeout
     while True:
         report = await check(faults.database_urls, faults.urls["metrics"], ledger.created,
-                             subject_prefix=SUBJECT_PREFIX, since=ledger.since)
+                             subject_prefix=SUBJECT_PREFIX, since=ledger.since, headers=faults.headers)
         if report.ok or time.monotonic() > deadline:
             break
         await asyncio.sleep(1.0)
@@ -55,7 +55,7 @@ async def converge(faults: FaultSystem, ledger: Ledger, timeout: float = 120.0) 
         # Duplicates would show up after the count first matched: look once more.
         await asyncio.sleep(1.0)
         report = await check(faults.database_urls, faults.urls["metrics"], ledger.created,
-                             subject_prefix=SUBJECT_PREFIX, since=ledger.since)
+                             subject_prefix=SUBJECT_PREFIX, since=ledger.since, headers=faults.headers)
     return report, time.monotonic() - started
 
 
@@ -92,7 +92,7 @@ def row(fault: str, tickets: int, recovery: str, report: LossReport) -> tuple[st
 async def test_sigkill_of_each_service_mid_stream_loses_and_doubles_nothing(
     faults: FaultSystem, ledger: Ledger, table: list[tuple[str, ...]]
 ) -> None:
-    stream = TicketStream(faults.urls["intake"], label=f"{SUBJECT_PREFIX}kill").start()
+    stream = TicketStream(faults.urls["intake"], label=f"{SUBJECT_PREFIX}kill", headers=faults.headers).start()
     restarts: dict[str, float] = {}
     try:
         for name in SERVICES:
@@ -122,7 +122,7 @@ async def test_sigkill_of_each_service_mid_stream_loses_and_doubles_nothing(
 async def test_broker_restart_recovers_by_replay_with_nothing_lost_or_doubled(
     faults: FaultSystem, ledger: Ledger, table: list[tuple[str, ...]]
 ) -> None:
-    stream = TicketStream(faults.urls["intake"], label=f"{SUBJECT_PREFIX}broker").start()
+    stream = TicketStream(faults.urls["intake"], label=f"{SUBJECT_PREFIX}broker", headers=faults.headers).start()
     try:
         await asyncio.sleep(2.0)
         await asyncio.to_thread(faults.stop_broker)
@@ -131,7 +131,7 @@ async def test_broker_restart_recovers_by_replay_with_nothing_lost_or_doubled(
         faults.start_broker()
         back = time.monotonic()
         await asyncio.sleep(2.0)
-        async with httpx.AsyncClient(timeout=60.0) as client:
+        async with httpx.AsyncClient(timeout=60.0, headers=faults.headers) as client:
             replay = await client.post(f"{faults.urls['intake']}/v1/admin/replay")
         assert replay.status_code == 202, replay.text
         await asyncio.sleep(2.0)
@@ -155,12 +155,12 @@ async def test_postgres_restart_answers_503_meanwhile_and_loses_nothing(
     faults: FaultSystem, ledger: Ledger, table: list[tuple[str, ...]]
 ) -> None:
     dead_letters_before = await dead_letters(faults)
-    stream = TicketStream(faults.urls["intake"], label=f"{SUBJECT_PREFIX}pg").start()
+    stream = TicketStream(faults.urls["intake"], label=f"{SUBJECT_PREFIX}pg", headers=faults.headers).start()
     probes: list[tuple[str, int, str]] = []
     try:
         await asyncio.sleep(2.0)
         await asyncio.to_thread(faults.stop_postgres)
-        async with httpx.AsyncClient(timeout=10.0) as client:
+        async with httpx.AsyncClient(timeout=10.0, headers=faults.headers) as client:
             for _ in range(3):
                 created = await client.post(f"{faults.urls['intake']}/v1/tickets",
                                             json={**TICKET, "subject": f"{SUBJECT_PREFIX}probe"})
@@ -206,7 +206,7 @@ async def test_duplicated_and_malformed_records_change_nothing_and_go_to_the_dlq
     bootstrap = faults.broker.bootstrap
     originals = await read_topic_from_start(bootstrap, topics.TICKETS, timeout=30.0)
     dlq_before = {dead_letter_id(r) for r in await read_topic_from_start(bootstrap, dlq(topics.TICKETS))}
-    stream = TicketStream(faults.urls["intake"], label=f"{SUBJECT_PREFIX}dup").start()
+    stream = TicketStream(faults.urls["intake"], label=f"{SUBJECT_PREFIX}dup", headers=faults.headers).start()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 
 from helpdesk_runtime.app import build_app
+from helpdesk_runtime.auth import AuthSettings
 from helpdesk_runtime.problems import Problem
 from helpdesk_runtime.runtime import ServiceRuntime
 from helpdesk_runtime.settings import KafkaSettings, ServiceSettings
@@ -51,7 +52,7 @@ def _closed_port() -> int:
 def make_app(database_url: str, bootstrap: str) -> FastAPI:
     settings = ServiceSettings(
         name="probe", port=0, database_url=database_url, log_json=False,
-        kafka=KafkaSettings(bootstrap_servers=bootstrap),
+        kafka=KafkaSettings(bootstrap_servers=bootstrap), auth=AuthSettings(enabled=False),
     )
     return build_app(ServiceRuntime(settings), title="probe", routers=[router], max_body_bytes=1000)
 

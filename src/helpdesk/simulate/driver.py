@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from .credentials import Credentials
 from .plan import Action, Kind, Plan
 from .seeding import Urls
 
@@ -61,22 +62,16 @@ class Skip(Exception):
     """The action no longer applies (e.g. the ticket was never created)."""
 
 
-def _agent(actor: str) -> dict[str, str]:
-    return {"X-Actor-Id": actor, "X-Actor-Role": "agent"}
-
-
-def _requester(actor: str) -> dict[str, str]:
-    return {"X-Actor-Id": actor, "X-Actor-Role": "requester"}
-
-
 class Driver:
     """Executes one plan; `run()` once."""
 
     def __init__(self, plan: Plan, urls: Urls, client: httpx.AsyncClient, *, speed: float,
                  survey_secret: str, concurrency: int = 8,
                  on_progress: Callable[[Progress], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> None:
+                 should_stop: Callable[[], bool] | None = None,
+                 credentials: Credentials | None = None) -> None:
         self.plan, self.urls, self.client, self.speed = plan, urls, client, speed
+        self.credentials = credentials or Credentials()
         self.survey_secret = survey_secret
         self.progress = Progress(total=len(plan.actions))
         self.on_progress = on_progress or (lambda _: None)
@@ -138,6 +133,12 @@ class Driver:
 
     # --- HTTP ------------------------------------------------------------------------------
 
+    def _agent(self, agent: str) -> dict[str, str]:
+        return self.credentials.headers("agent", agent)
+
+    def _requester(self, requester: str) -> dict[str, str]:
+        return self.credentials.headers("requester", requester)
+
     async def _call(self, method: str, url: str, *, json: Any = None,
                     headers: dict[str, str] | None = None, key: str | None = None) -> Any:
         """One request, retried once on a transport error (with the same Idempotency-Key)."""
@@ -170,7 +171,8 @@ class Driver:
         view = self.views.get(ticket, {})
         deadline = time.monotonic() + ROUTING_GRACE_S
         while view.get("agent") is None:
-            view = await self._call("GET", f"{self.urls.intake}/v1/tickets/{self.ids[ticket]}")
+            view = await self._call("GET", f"{self.urls.intake}/v1/tickets/{self.ids[ticket]}",
+                                    headers=self.credentials.admin())
             self.views[ticket] = view
             if view.get("agent") is not None or time.monotonic() > deadline:
                 break
@@ -180,7 +182,7 @@ class Driver:
         planned = action.agent or ""
         await self._command(ticket, "assign", {
             "team": self.teams[planned], "agent": planned, "reason": "Picked from the team queue",
-        }, _agent(planned), f"{key}-pick")
+        }, self._agent(planned), f"{key}-pick")
         return planned
 
     # --- actions ---------------------------------------------------------------------------
@@ -189,20 +191,20 @@ class Driver:
         key, kind, data = f"{index}", action.kind, action.data
         if kind is Kind.AGENT_STATUS:
             await self._call("PUT", f"{self.urls.routing}/v1/agents/{action.agent}/status",
-                             json={"status": data["status"]})
+                             json={"status": data["status"]}, headers=self._agent(action.agent or ""))
             return
         ticket = action.ticket or ""
         if kind is Kind.CREATE:
             body = data["body"]
             created = await self._call("POST", f"{self.urls.intake}/v1/tickets", json=body,
-                                       key=key)
+                                       key=key, headers=self._requester(body["requester"]["id"]))
             self.ids[ticket], self.views[ticket] = created["id"], created
             self.requesters[ticket] = body["requester"]["id"]
             self.progress.tickets += 1
             return
         if ticket not in self.ids:
             raise Skip
-        requester = _requester(self.requesters[ticket])
+        requester = self._requester(self.requesters[ticket])
         if kind is Kind.REQUESTER_REPLY:
             await self._command(ticket, "comments", {"body": data["body"]}, requester, key)
         elif kind is Kind.REOPEN:
@@ -216,7 +218,7 @@ class Driver:
 
     async def _agent_action(self, action: Action, key: str) -> None:
         ticket, kind, data = action.ticket or "", action.kind, action.data
-        actor = _agent(await self._acting_agent(action, key))
+        actor = self._agent(await self._acting_agent(action, key))
         if kind is Kind.REPLY:
             await self._command(ticket, "comments", {"body": data["body"], "public": True}, actor,
                                 key)
@@ -268,7 +270,8 @@ class Driver:
 
     async def _list_sent(self, ticket: str) -> list[dict[str, Any]]:
         response = await self.client.get(f"{self.urls.surveys}/v1/surveys",
-                                          params={"ticket_id": self.ids[ticket], "status": "sent"})
+                                          params={"ticket_id": self.ids[ticket], "status": "sent"},
+                                          headers=self.credentials.admin())
         if response.status_code >= 400:
             raise Refused(f"GET surveys -> {response.status_code}: {response.text[:300]}")
         return list(response.json()["items"])
@@ -290,9 +293,11 @@ def survey_token(survey: dict[str, Any], secret: str) -> str:
 
 async def run_plan(plan: Plan, urls: Urls, *, speed: float, survey_secret: str,
                    concurrency: int = 8, on_progress: Callable[[Progress], None] | None = None,
-                   should_stop: Callable[[], bool] | None = None) -> Result:
+                   should_stop: Callable[[], bool] | None = None,
+                   credentials: Credentials | None = None) -> Result:
     """Execute `plan` against the services at `urls`; see `Driver`."""
     async with httpx.AsyncClient(timeout=15.0) as client:
         driver = Driver(plan, urls, client, speed=speed, survey_secret=survey_secret,
-                        concurrency=concurrency, on_progress=on_progress, should_stop=should_stop)
+                        concurrency=concurrency, on_progress=on_progress, should_stop=should_stop,
+                        credentials=credentials)
         return await driver.run()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 import httpx
 
 from . import curve
+from .credentials import Credentials
 from .driver import Progress, Result, run_plan
 from .plan import Options, Plan, build_plan
 from .seeding import SeedReport, Urls, seed
@@ -50,16 +51,21 @@ async def check_ready(client: httpx.AsyncClient, urls: Urls) -> None:
 
 async def simulate(options: Options, urls: Urls, *, speed: float, survey_secret: str | None = None,
                    concurrency: int = 8, on_progress: Callable[[Progress], None] | None = None,
-                   should_stop: Callable[[], bool] | None = None) -> Outcome:
-    """Plan, seed and run one simulation against the services at `urls`."""
+                   should_stop: Callable[[], bool] | None = None,
+                   credentials: Credentials | None = None) -> Outcome:
+    """Plan, seed and run one simulation against the services at `urls`.
+
+    Without `credentials`, tokens are minted from AUTH_SECRET when it is set.
+    """
     plan = build_plan(options)
-    async with httpx.AsyncClient(timeout=15.0) as client:
+    credentials = credentials or Credentials(secret=os.environ.get("AUTH_SECRET"))
+    async with httpx.AsyncClient(timeout=15.0, headers=credentials.admin()) as client:
         await check_ready(client, urls)
         seeded = await seed(client, urls, plan.org)
     result = await run_plan(plan, urls, speed=speed,
                             survey_secret=survey_secret or default_survey_secret(),
                             concurrency=concurrency, on_progress=on_progress,
-                            should_stop=should_stop)
+                            should_stop=should_stop, credentials=credentials)
     return Outcome(plan, seeded, result)
 
 

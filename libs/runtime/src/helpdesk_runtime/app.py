@@ -6,7 +6,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
@@ -14,8 +14,10 @@ from prometheus_client.registry import Collector
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .auth import Role, TokenVerifier, authenticate, require
 from .db import is_unavailable
 from .logs import configure_logging
+from .openapi import document_problems
 from .problems import Problem, install_problem_handlers, problem_response
 from .runtime import ServiceRuntime
 
@@ -84,18 +86,36 @@ class BodySizeLimit:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
                 await self._too_large(scope, receive, send)
                 return
+        # Without Content-Length (chunked) the limit trips while the app reads the body. FastAPI
+        # turns any error while parsing a body into a 400, so the 413 is sent from here and
+        # whatever the app answers after that is dropped.
         received = 0
+        refused = started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    if not started and not refused:
+                        refused = True
+                        await self._too_large(scope, receive, send)
                     raise Problem(413, "Payload too large", f"Request bodies are limited to {self.max_bytes} bytes.")
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
@@ -124,11 +144,18 @@ def build_app(
     title: str,
     description: str = "",
     routers: Sequence[APIRouter] = (),
+    public_routers: Sequence[APIRouter] = (),
     max_body_bytes: int = 1_048_576,
     registry: CollectorRegistry | None = None,
 ) -> FastAPI:
-    """Compose a service: lifespan starts/stops the runtime; common endpoints are added."""
+    """Compose a service: lifespan starts/stops the runtime; common endpoints are added.
+
+    Every route of `routers` needs a valid bearer token (their own dependencies add the role
+    rules); `public_routers` and health/readiness/API description stay open. Raises
+    ValueError when auth is enabled without a usable secret or key: the service refuses to start.
+    """
     settings = runtime.settings
+    verifier = TokenVerifier(settings.auth) if settings.auth.enabled else None
     registry = registry or CollectorRegistry()
 
     @asynccontextmanager
@@ -144,6 +171,7 @@ def build_app(
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.registry = registry
+    app.state.token_verifier = verifier
     install_problem_handlers(app)
     _answer_503_while_database_refuses(app)
 
@@ -168,13 +196,18 @@ def build_app(
                           headers={"Retry-After": "1"})
         return problem_response(problem)
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=Response)
+    # Counters reveal traffic and error rates: scrapers (integrator) and supervisors only.
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=Response,
+             dependencies=[require(Role.SUPERVISOR, Role.INTEGRATOR)])
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     for router in routers:
+        app.include_router(router, dependencies=[Depends(authenticate)])
+    for router in public_routers:
         app.include_router(router)
 
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestMetrics, registry=registry)
+    document_problems(app)
     return app

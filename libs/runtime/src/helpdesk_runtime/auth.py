@@ -163,10 +163,44 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
 
     async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if not principal.has_any(roles):
-            raise Problem(403, "Forbidden", f"This needs one of the roles: {', '.join(roles)}.")
+            raise forbidden(f"This needs one of the roles: {', '.join(roles)}.")
         return principal
 
     return Depends(check)
+
+
+#: Methods that only read; integrators may call these and nothing else.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def forbidden(detail: str) -> Problem:
+    """403: authenticated, but not allowed to do this."""
+    return Problem(403, "Forbidden", detail)
+
+
+def allow(*, read: Iterable[Role], write: Iterable[Role]):  # type: ignore[no-untyped-def]
+    """Dependency for a router: `read` roles may GET, `write` roles may also change things."""
+    readers, writers = frozenset(read) | frozenset(write), frozenset(write)
+
+    async def check(
+        request: Request, principal: Annotated[Principal, Depends(authenticate)]
+    ) -> Principal:
+        roles = readers if request.method in READ_METHODS else writers
+        if not principal.has_any(roles):
+            names = ", ".join(sorted(r.value for r in roles | {Role.ADMIN}))
+            raise forbidden(f"{request.method} here needs one of the roles: {names}.")
+        return principal
+
+    return Depends(check)
+
+
+def require_teams(principal: Principal, teams: Iterable[str | None]) -> None:
+    """403 unless a supervisor-only caller belongs to every named team (admins always pass)."""
+    if Role.ADMIN in principal.roles:
+        return
+    missing = sorted({t for t in teams if t is not None} - principal.teams)
+    if missing:
+        raise forbidden(f"Not one of your teams: {', '.join(missing)}.")
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

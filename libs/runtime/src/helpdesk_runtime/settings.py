@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .auth import AuthSettings
+
 
 class KafkaSettings(BaseSettings):
     """Broker connection, shared by all services (env prefix `KAFKA_`)."""
@@ -70,6 +72,8 @@ class ServiceSettings(BaseSettings):
     #: Handler attempts before a record goes to the dead-letter topic.
     consumer_max_retries: int = Field(default=3, ge=0)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    #: Bearer-token verification (env `AUTH_*`); `AuthSettings(enabled=False)` only for tests/dev.
+    auth: AuthSettings = Field(default_factory=AuthSettings)
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file under `var_dir`."""

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from helpdesk_events import topics
 from helpdesk_runtime.app import build_app
+from helpdesk_runtime.ratelimit import RateLimit, install_rate_limits
 from helpdesk_runtime.runtime import ServiceRuntime, Subscription
 
 from . import consumers, docs, errors_http, routes, routes_admin, routes_commands
@@ -24,7 +25,8 @@ DESCRIPTION = """Tickets from every channel, kept as append-only event streams.
 * Size limits: subject 200 chars, description and comments 20 000, tags 20 x 50,
   custom fields 50 (keys 64, text values 1 000), reasons 2 000, ids 100, bodies 1 MiB;
   pages of at most 200 tickets.
-* Until bearer auth arrives the acting user comes from `X-Actor-Id` and `X-Actor-Role`.
+* Send `Authorization: Bearer <JWT>`; the token's subject and role are the acting user.
+  Requesters see and act on their own tickets only and never see internal notes.
 """
 
 
@@ -41,6 +43,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         routers=[routes.router, routes_commands.router, routes_admin.router],
         max_body_bytes=settings.max_body_bytes,
     )
+    install_rate_limits(app, RateLimit("create_ticket", settings.create_rate_per_minute))
     errors_http.install(app)
     docs.install(app)
     return app

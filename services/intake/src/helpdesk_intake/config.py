@@ -35,6 +35,8 @@ class IntakeSettings(ServiceSettings):
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     #: Largest accepted request body (413 above it); fits every field at its limit, even escaped.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    #: Tickets one caller (token subject, else address) may create per minute; 0 = no limit.
+    create_rate_per_minute: int = Field(default=3000, ge=0)
 
     def policy(self) -> Policy:
         """The domain's time rules from these settings."""

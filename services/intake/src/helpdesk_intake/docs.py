@@ -20,6 +20,14 @@ PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
         "detail": "The request body is not valid JSON.", "instance": "/v1/tickets",
         "errors": [{"field": "body", "message": "JSON decode error", "code": "json_invalid"}],
     }),
+    401: ("No valid bearer token (the answer carries `WWW-Authenticate: Bearer`).", {
+        "type": _BASE + "unauthorized", "title": "Unauthorized", "status": 401,
+        "detail": "A bearer token is required.", "instance": "/v1/tickets",
+    }),
+    403: ("The token's role may not do this (e.g. a requester creating for somebody else).", {
+        "type": _BASE + "forbidden", "title": "Forbidden", "status": 403,
+        "detail": "Requesters can only create tickets for themselves.", "instance": "/v1/tickets",
+    }),
     404: ("No such ticket.", {
         "type": _BASE + "not-found", "title": "Not found", "status": 404,
         "detail": f"ticket {TICKET_ID} not found", "instance": _PATH,

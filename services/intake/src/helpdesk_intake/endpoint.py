@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from helpdesk_events.codec import envelope_to_dict
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.tickets import Actor
+from helpdesk_runtime.auth import CurrentPrincipal, Principal
 from helpdesk_runtime.problems import Problem, field_error
 
 from . import handlers
-from .actors import ActorIdHeader, ActorRoleHeader, acting_user
+from .actors import acting_user
 from .config import IntakeSettings
 from .handlers import Outcome, Plan, Trace
 from .idempotency import IdempotencyKeyHeader, StoredResponse, fingerprint, run_once
@@ -35,22 +36,21 @@ class CommandHeaders:
 
     if_match: int | None
     idempotency_key: str | None
-    actor_id: str | None
-    actor_role: str | None
+    principal: Principal
 
     def actor(self) -> Actor:
-        """The acting user (agent by default)."""
-        return acting_user(self.actor_id, self.actor_role)
+        """The acting user: the token's subject in its strongest role."""
+        return acting_user(self.principal)
 
 
 async def command_headers(
     if_match: IfMatchHeader = None,
     idempotency_key: IdempotencyKeyHeader = None,
-    actor_id: ActorIdHeader = None,
-    actor_role: ActorRoleHeader = None,
+    *,
+    principal: CurrentPrincipal,
 ) -> CommandHeaders:
-    """Dependency: the headers of a ticket command, If-Match already parsed."""
-    return CommandHeaders(expected_version(if_match), idempotency_key, actor_id, actor_role)
+    """Dependency: the headers of a ticket command (If-Match already parsed) and the caller."""
+    return CommandHeaders(expected_version(if_match), idempotency_key, principal)
 
 
 async def query_without_nul(request: Request) -> None:

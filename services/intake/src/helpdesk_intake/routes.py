@@ -14,10 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_events import eventstore
 from helpdesk_events.tickets import Actor, Channel, Priority, Status, TicketType
+from helpdesk_runtime.auth import CurrentPrincipal
 from helpdesk_runtime.problems import Problem
+from helpdesk_runtime.ratelimit import TOO_MANY_REQUESTS, rate_limited
 
 from . import examples, handlers, queries
-from .actors import ActorIdHeader, ActorRoleHeader, acting_user
+from . import access
+from .actors import acting_user
 from .commands import UNSET, Categorize, ChangePriority, Command, CreateTicket, UpdateTicket
 from .docs import problems, success
 from .endpoint import (
@@ -36,7 +39,8 @@ from .schemas import EventView, TicketCreate, TicketPage, TicketPatch, TicketVie
 from .store import state_document
 from .tables import tickets
 
-router = APIRouter(prefix="/v1", tags=["tickets"], dependencies=[Depends(query_without_nul)])
+router = APIRouter(prefix="/v1", tags=["tickets"],
+                   dependencies=[Depends(query_without_nul), Depends(access.own_ticket)])
 
 _DESCRIPTIVE = ("subject", "description", "requester", "channel", "type", "affected_service",
                 "language", "tags", "custom_fields")
@@ -46,25 +50,27 @@ _PRIORITY = ("priority", "impact", "urgency", "priority_reason")
 @router.post(
     "/tickets", status_code=201, response_model=TicketView, summary="Create a ticket",
     description=(
-        "Logs a ticket from any channel. Send `Idempotency-Key` to retry safely. Without "
-        "`X-Actor-Id` the requester logs it; an agent logging a phone call sends its own id. "
-        "`follow_up_of` links a follow-up to a closed ticket."),
+        "Logs a ticket from any channel. Send `Idempotency-Key` to retry safely. The caller "
+        "(bearer token) is the actor: a requester logs tickets only for themselves, an agent "
+        "may log one for anybody (a phone call). `follow_up_of` links a follow-up to a closed "
+        "ticket."),
     responses={
         **success(201, "Created; `Location` is the ticket's URL.", examples.TICKET,
                   Location="URL of the new ticket", ETag="Its version, for If-Match"),
-        **problems(400, 413, 422),
+        **problems(400, 401, 403, 413, 422), **TOO_MANY_REQUESTS,
     },
+    dependencies=[access.PARTIES, rate_limited("create_ticket")],
 )
 async def create_ticket(
     body: TicketCreate,
     request: Request,
+    principal: CurrentPrincipal,
     idempotency_key: IdempotencyKeyHeader = None,
-    actor_id: ActorIdHeader = None,
-    actor_role: ActorRoleHeader = None,
 ) -> Any:
     """Create a ticket (once per Idempotency-Key)."""
-    actor = acting_user(actor_id, actor_role, requester=body.requester)
-    headers = CommandHeaders(None, idempotency_key, actor_id, actor_role)
+    access.check_create(principal, body.requester)
+    actor = acting_user(principal)
+    headers = CommandHeaders(None, idempotency_key, principal)
     ticket_id = uuid.uuid4()
     settings = settings_of(request)
 
@@ -92,11 +98,14 @@ async def create_ticket(
     description=(
         "Filters combine with AND; repeat `status`, `priority`, `channel` or `type` for any of "
         "several values. Time ranges are [from, to) in UTC. Keyset pagination: pass "
-        "`next_cursor` back as `cursor` with the same sort and order."),
+        "`next_cursor` back as `cursor` with the same sort and order. A requester sees only "
+        "their own tickets."),
     responses={**success(200, "One page of tickets.", examples.TICKET_PAGE), **problems(422)},
+    dependencies=[access.PARTIES],
 )
 async def list_tickets(
     request: Request,
+    principal: CurrentPrincipal,
     status: Annotated[list[Status] | None, Query()] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
     channel: Annotated[list[Channel] | None, Query()] = None,
@@ -121,7 +130,7 @@ async def list_tickets(
     where = queries.TicketFilter(
         status=tuple(status or ()), priority=tuple(priority or ()), channel=tuple(channel or ()),
         type=tuple(type or ()), category=category, team=team, agent=agent, tier=tier,
-        requester=requester, tag=tag, text=q,
+        requester=access.requester_scope(principal) or requester, tag=tag, text=q,
         created_from=queries.utc_param("created_from", created_from),
         created_to=queries.utc_param("created_to", created_to),
         updated_from=queries.utc_param("updated_from", updated_from),
@@ -140,6 +149,7 @@ async def list_tickets(
         304: {"description": "Not modified (If-None-Match named the current version)."},
         **problems(404, 422),
     },
+    dependencies=[access.PARTIES],
 )
 async def get_ticket(
     ticket_id: UUID,
@@ -168,6 +178,7 @@ async def get_ticket(
         **success(200, "The ticket after the change.", examples.TICKET, ETag="The new version"),
         **problems(400, 404, 409, 412, 413, 422),
     },
+    dependencies=[access.STAFF_ONLY],
 )
 async def patch_ticket(
     ticket_id: UUID,
@@ -200,17 +211,19 @@ async def patch_ticket(
 @router.get(
     "/tickets/{ticket_id}/events", response_model=list[EventView],
     summary="A ticket's full history, oldest first",
-    description="Every event of the ticket's stream as CloudEvents, as published on Kafka.",
+    description=("Every event of the ticket's stream as CloudEvents, as published on Kafka. "
+                 "Requesters do not see internal notes."),
     responses={**success(200, "The history.", [examples.EVENT, examples.STATUS_EVENT]),
                **problems(404, 422)},
+    dependencies=[access.PARTIES],
 )
-async def ticket_events(ticket_id: UUID, request: Request) -> Any:
+async def ticket_events(ticket_id: UUID, request: Request, principal: CurrentPrincipal) -> Any:
     """The ticket's event stream, oldest first."""
     async with request.app.state.runtime.reader.connect() as conn:
         envelopes = await eventstore.read_stream(conn, ticket_id)
     if not envelopes:
         raise Problem(404, "Not found", f"ticket {ticket_id} not found", ticket_id=str(ticket_id))
-    return JSONResponse(events_json(envelopes))
+    return JSONResponse(events_json(access.visible_events(principal, envelopes)))
 
 
 def _ticket_only(outcome: handlers.Outcome) -> StoredResponse:

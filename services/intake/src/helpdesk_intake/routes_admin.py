@@ -1,4 +1,4 @@
-"""Operations endpoints of intake (admin role once auth arrives)."""
+"""Operations endpoints of intake (admin role only)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from . import examples
+from . import access, examples
 from .docs import problems, success
 from .replay import queue_replay
 from .schemas import ReplayResult
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[access.ADMIN_ONLY])
 
 
 @router.post(

@@ -1,6 +1,6 @@
 """Intake's REST surface for ticket commands: POST /v1/tickets/{id}/<command>.
 
-Each command takes `If-Match` (412 when stale), `Idempotency-Key` and the actor headers,
+Each command takes `If-Match` (412 when stale), `Idempotency-Key` and the caller's token,
 and answers with the ticket after it and the events it caused.
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_events.tickets import Actor
 
-from . import examples, handlers
+from . import access, examples, handlers
 from .commands import (
     AddComment,
     AssignTicket,
@@ -56,7 +56,7 @@ from .schemas import (
 from .store import state_document
 
 router = APIRouter(prefix="/v1/tickets/{ticket_id}", tags=["ticket commands"],
-                   dependencies=[Depends(query_without_nul)])
+                   dependencies=[Depends(query_without_nul), Depends(access.own_ticket)])
 Headers = Annotated[CommandHeaders, Depends(command_headers)]
 
 _DONE = success(200, "The ticket after the command and the events it caused.",
@@ -64,15 +64,16 @@ _DONE = success(200, "The ticket after the command and the events it caused.",
 _RESPONSES: dict[int | str, Any] = {**_DONE, **problems(400, 404, 409, 412, 413, 422)}
 
 
-def _command(path: str, summary: str, description: str = "") -> Any:
-    """The route decorator of a command answering with a CommandResult."""
+def _command(path: str, summary: str, description: str = "", *,
+             who: Any = access.STAFF_ONLY) -> Any:
+    """The route decorator of a command answering with a CommandResult (staff only by default)."""
     return router.post(path, response_model=CommandResult, summary=summary,
-                       description=description, responses=_RESPONSES)
+                       description=description, responses=_RESPONSES, dependencies=[who])
 
 
 @_command("/comments", "Add a public reply or an internal note",
           "A staff reply on a new ticket opens it; a requester reply on a pending ticket "
-          "moves it back to open. Requesters cannot write internal notes.")
+          "moves it back to open. Requesters cannot write internal notes.", who=access.PARTIES)
 async def add_comment(ticket_id: UUID, body: CommentCreate, request: Request,
                       headers: Headers) -> Any:
     """Add a comment."""
@@ -122,7 +123,7 @@ async def resolve(ticket_id: UUID, body: Resolution, request: Request, headers: 
 @_command("/reopen", "Reopen a resolved ticket",
           "Within the reopen window after the resolution (default 7 days). A closed ticket, or "
           "one past the window, answers 409 with `follow_up_of`: create a follow-up ticket "
-          "with POST /v1/tickets and that `follow_up_of`.")
+          "with POST /v1/tickets and that `follow_up_of`.", who=access.PARTIES)
 async def reopen(ticket_id: UUID, body: Reopen, request: Request, headers: Headers) -> Any:
     """Reopen the ticket."""
     return await run_command(request, ticket_id, headers, body, lambda actor: [ReopenTicket(
@@ -131,7 +132,7 @@ async def reopen(ticket_id: UUID, body: Reopen, request: Request, headers: Heade
 
 @_command("/close", "Close a resolved ticket",
           "Resolved tickets also close automatically after the configured delay (default "
-          "3 days), as the system actor.")
+          "3 days), as the system actor.", who=access.PARTIES)
 async def close(ticket_id: UUID, request: Request, headers: Headers) -> Any:
     """Close the ticket."""
     return await run_command(request, ticket_id, headers, None, lambda actor: [CloseTicket(
@@ -167,6 +168,7 @@ async def change_outcome(ticket_id: UUID, body: ChangeOutcome, request: Request,
         "this (the source) ticket."),
     responses={**success(200, "Both tickets after the merge.", examples.MERGE_RESULT),
                **problems(400, 404, 409, 412, 413, 422)},
+    dependencies=[access.STAFF_ONLY],
 )
 async def merge(ticket_id: UUID, body: MergeRequest, request: Request, headers: Headers) -> Any:
     """Merge this ticket into another."""

@@ -12,6 +12,7 @@ from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer
 
+from helpdesk.testing.auth import bearer
 from helpdesk_events import topics
 from helpdesk_events.codec import decode, encode
 from helpdesk_events.envelope import new_envelope
@@ -116,7 +117,7 @@ async def test_every_event_reaches_the_topic_keyed_in_order_and_replays(
             _check_order(mine(reader), expected)
             published = len(mine(reader))
 
-            response = await intake.http.post("/v1/admin/replay")
+            response = await intake.http.post("/v1/admin/replay", headers=bearer("admin"))
             assert response.status_code == 202
             await reader.read_until(lambda: {r[2] for r in mine(reader)[published:]} >= wanted)
             _check_order(mine(reader)[published:], expected)

@@ -51,7 +51,7 @@ async def test_concurrent_posts_with_one_key_create_one_ticket(intake: Intake) -
 async def test_a_command_retried_with_its_key_takes_effect_once(intake: Intake) -> None:
     ticket = await intake.create()
     url = f"/v1/tickets/{ticket['id']}/comments"
-    headers = {"Idempotency-Key": "comment-1", "X-Actor-Id": "agent-7"}
+    headers = {"Idempotency-Key": "comment-1"}
     responses = await asyncio.gather(*(
         intake.http.post(url, json={"body": "On it."}, headers=headers) for _ in range(5)
     ))

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import uuid4
 
 from helpdesk_events.tickets import Actor, ActorRole, Channel, Requester, TicketType
+from helpdesk.testing.auth import enabled_auth
 from helpdesk_intake.app import create_app
 from helpdesk_intake.config import IntakeSettings
 from helpdesk_intake.domain import CreateTicket, decide, fold
@@ -42,7 +43,8 @@ def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]
 
 
 def test_every_endpoint_is_documented_with_examples_and_problems() -> None:
-    schema = create_app(IntakeSettings(database_url="sqlite+aiosqlite:///unused.db")).openapi()
+    schema = create_app(IntakeSettings(database_url="sqlite+aiosqlite:///unused.db",
+                                    auth=enabled_auth())).openapi()
     operations = _operations(schema)
     paths = {(method.upper(), path) for path, method, _ in operations}
     assert paths >= {
@@ -75,7 +77,8 @@ def test_every_endpoint_is_documented_with_examples_and_problems() -> None:
     assert "ProblemDetails" in schema["components"]["schemas"]
     headers = {p["name"] for _, _, op in operations for p in op.get("parameters", [])
                if p["in"] == "header"}
-    assert headers >= {"If-Match", "Idempotency-Key", "X-Actor-Id", "X-Actor-Role"}
+    assert headers >= {"If-Match", "Idempotency-Key"}
+    assert "HTTPBearer" in schema["components"]["securitySchemes"]
 
 
 def test_the_documented_ticket_view_is_the_stored_document() -> None:

@@ -7,6 +7,7 @@ import asyncio
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from helpdesk.testing.auth import bearer
 from helpdesk.cli import app as cli
 from helpdesk_events import eventstore
 from helpdesk_intake.tables import outbox
@@ -42,7 +43,7 @@ async def test_replay_queues_every_event_in_global_order(make_intake: MakeIntake
     async with make_intake(replay_batch_size=4) as intake:
         await _some_history(intake)
         await _clear_outbox(intake)
-        response = await intake.http.post("/v1/admin/replay")
+        response = await intake.http.post("/v1/admin/replay", headers=bearer("admin"))
         assert response.status_code == 202, response.text
         stored = await _store_ids(intake)
         assert response.json() == {"queued": len(stored), "first_position": 1,
@@ -50,7 +51,8 @@ async def test_replay_queues_every_event_in_global_order(make_intake: MakeIntake
         assert await _outbox_ids(intake) == stored
 
         await _clear_outbox(intake)
-        resumed = await intake.http.post("/v1/admin/replay", params={"after_position": 5})
+        resumed = await intake.http.post("/v1/admin/replay", params={"after_position": 5},
+                                          headers=bearer("admin"))
         assert resumed.json()["queued"] == len(stored) - 5
         assert await _outbox_ids(intake) == stored[5:]
 

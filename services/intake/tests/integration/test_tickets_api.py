@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from .support import Intake, MakeIntake, problem_fields
+from helpdesk.testing.auth import bearer
 
-AGENT = {"X-Actor-Id": "agent-7", "X-Actor-Role": "agent"}
-REQUESTER = {"X-Actor-Id": "u-1", "X-Actor-Role": "requester"}
+from .support import TICKET, Intake, MakeIntake, problem_fields
+
+AGENT = bearer("agent", "agent-7")
+REQUESTER = bearer("requester", "u-1")
 
 
 async def test_created_ticket_is_served_with_location_etag_and_history(intake: Intake) -> None:
@@ -13,7 +15,7 @@ async def test_created_ticket_is_served_with_location_etag_and_history(intake: I
         "subject": "  Printer jams  ", "requester": {"id": "u-9"}, "channel": "phone",
         "impact": "high", "urgency": "high", "tags": ["Paper", "paper", "Floor-3"],
         "custom_fields": {"asset": "PR-3", "floor": 3, "color": True},
-    }, headers={"X-Actor-Id": "agent-7"})
+    }, headers=AGENT)
     assert response.status_code == 201, response.text
     ticket = response.json()
     assert response.headers["Location"] == f"/v1/tickets/{ticket['id']}"
@@ -36,10 +38,10 @@ async def test_created_ticket_is_served_with_location_etag_and_history(intake: I
     assert created["data"]["by"] == {"id": "agent-7", "role": "agent"}
 
 
-async def test_a_ticket_created_without_actor_headers_is_logged_by_its_requester(
-    intake: Intake,
-) -> None:
-    ticket = await intake.create()
+async def test_a_ticket_a_requester_creates_is_logged_by_them(intake: Intake) -> None:
+    response = await intake.http.post("/v1/tickets", json=TICKET, headers=REQUESTER)
+    assert response.status_code == 201, response.text
+    ticket = response.json()
     assert ticket["created_by"] == {"id": "u-1", "role": "requester"}
     assert ticket["priority"] == "P2"  # medium impact x high urgency
 

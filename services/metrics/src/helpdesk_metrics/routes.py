@@ -17,14 +17,14 @@ from pydantic import AwareDatetime
 from helpdesk_runtime.problems import Problem, field_error
 from helpdesk_runtime.upsert import upsert
 
-from . import kpis, reports
+from . import access, kpis, reports
 from .rebuild import rebuild
 from .reports import Reader
 from .schemas import BaselineIn, CostModelIn, TargetIn
 from .store import Filters
 from .tables import config, targets
 
-router = APIRouter(prefix="/v1", tags=["kpis"])
+router = APIRouter(prefix="/v1", tags=["kpis"], dependencies=[access.CONFIGURE])
 
 MAX_RANGE = timedelta(days=731)
 MAX_BUCKETS = 1000
@@ -120,7 +120,8 @@ async def kpi_breakdown(request: Request, name: str, query: QueryDep,
     return _json({"name": name, "by": by, "rows": rows})
 
 
-@router.get("/agents/performance", summary="Per-agent performance and competence index")
+@router.get("/agents/performance", summary="Per-agent performance and competence index",
+            dependencies=[access.PEOPLE])
 async def agents_performance(request: Request, query: QueryDep) -> JSONResponse:
     async with request.app.state.runtime.reader.connect() as conn:
         rows = await reports.agents(conn, _reader(request), query)
@@ -173,7 +174,8 @@ async def get_scorecard(request: Request, query: QueryDep) -> JSONResponse:
 
 
 @router.post("/admin/rebuild", summary="Replay every topic from offset 0 and switch over",
-             responses={409: {"description": "A rebuild is already running"}})
+             responses={409: {"description": "A rebuild is already running"}},
+             dependencies=[access.ADMIN_ONLY])
 async def admin_rebuild(request: Request) -> JSONResponse:
     lock: asyncio.Lock = request.app.state.rebuild_lock
     if lock.locked():

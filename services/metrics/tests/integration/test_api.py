@@ -11,6 +11,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from helpdesk.testing.auth import NO_AUTH
 from helpdesk_events.inbox import transactional_handler
 from helpdesk_metrics.app import create_app
 from helpdesk_metrics.config import MetricsSettings
@@ -38,6 +39,7 @@ class Metrics:
 async def metrics(db_url: str) -> AsyncIterator[Metrics]:
     """A metrics app on `db_url`, fed the reference scenario straight into its handler."""
     app = create_app(MetricsSettings(
+        auth=NO_AUTH,
         database_url=db_url, kafka=KafkaSettings(bootstrap_servers=NO_BROKER), log_level="WARNING",
         log_json=False, gauge_refresh_seconds=0.2, gauge_window_days=731,
         default_calendar={"time_zone": "UTC", "weekly_hours": [

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from asgi_lifespan import LifespanManager
 
+from helpdesk.testing.auth import NO_AUTH
 from helpdesk_events.codec import encode
 from helpdesk_events.kafka import make_producer
 from helpdesk_metrics.app import create_app
@@ -33,6 +34,7 @@ async def test_rebuild_from_offset_zero_equals_live(db_url: str, kafka_bootstrap
     window = {"from": t0.isoformat(), "to": (t0 + 7 * D).isoformat()}
     # A group of its own: the e2e metrics process may share this broker.
     app = create_app(MetricsSettings(
+        auth=NO_AUTH,
         name=f"metrics-it-{uuid.uuid4().hex[:8]}", database_url=db_url, log_level="WARNING",
         log_json=False, gauge_refresh_seconds=0, kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap)))
     async with LifespanManager(app, startup_timeout=60):

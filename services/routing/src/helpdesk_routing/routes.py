@@ -12,10 +12,11 @@ from fastapi import APIRouter, Request, Response
 from helpdesk_events.envelope import new_envelope
 from helpdesk_events.outbox import add_to_outbox
 from helpdesk_events.routing import AgentStatus, AgentStatusChanged
+from helpdesk_runtime.auth import CurrentPrincipal
 from helpdesk_runtime.problems import Problem, field_error
 from helpdesk_runtime.upsert import upsert
 
-from . import store
+from . import access, store
 from .domain.conditions import condition_errors
 from .domain.decide import TransferRefused, decide_transfer, preview
 from .domain.model import ASSIGNED, QUEUED, TicketFacts
@@ -36,7 +37,8 @@ from .schemas import (
 from .service import SOURCE, drain, publish, teams_of_agent
 from .tables import agents, decisions, rules, teams, tickets
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", dependencies=[access.STAFF])
+_EXISTS: dict[int | str, dict[str, Any]] = {409: {"description": "The id exists; PUT replaces it"}}
 
 
 def _runtime(request: Request) -> Any:
@@ -68,8 +70,11 @@ async def list_teams(request: Request) -> list[TeamOut]:
         return await _team_out(conn, rows)
 
 
-@router.post("/teams", response_model=TeamOut, status_code=201, tags=["registry"], summary="Create a team")
-async def create_team(body: TeamIn, request: Request, response: Response) -> TeamOut:
+@router.post("/teams", response_model=TeamOut, status_code=201, tags=["registry"], summary="Create a team",
+             dependencies=[access.MANAGE], responses=_EXISTS)
+async def create_team(body: TeamIn, request: Request, response: Response,
+                      principal: CurrentPrincipal) -> TeamOut:
+    access.check_teams(principal, [body.id])
     async with _runtime(request).engine.begin() as conn:
         if (await conn.execute(sa.select(teams.c.id).where(teams.c.id == body.id))).first():
             raise Problem(409, "Conflict", f"Team {body.id} exists; use PUT to replace it.")
@@ -87,8 +92,10 @@ async def get_team(team_id: str, request: Request) -> TeamOut:
         return (await _team_out(conn, rows))[0]
 
 
-@router.put("/teams/{team_id}", response_model=TeamOut, tags=["registry"], summary="Create or replace a team")
-async def put_team(team_id: str, body: TeamIn, request: Request) -> TeamOut:
+@router.put("/teams/{team_id}", response_model=TeamOut, tags=["registry"], summary="Create or replace a team",
+            dependencies=[access.MANAGE])
+async def put_team(team_id: str, body: TeamIn, request: Request, principal: CurrentPrincipal) -> TeamOut:
+    access.check_teams(principal, [team_id])
     if body.id != team_id:
         raise Problem(422, "Validation failed", "The body's id differs from the path's.",
                       errors=[field_error("id", "must equal the id in the path")])
@@ -102,8 +109,11 @@ async def put_team(team_id: str, body: TeamIn, request: Request) -> TeamOut:
     return TeamOut(**body.model_dump())
 
 
-@router.delete("/teams/{team_id}", status_code=204, tags=["registry"], summary="Delete a team no rule uses")
-async def delete_team(team_id: str, request: Request) -> Response:
+@router.delete("/teams/{team_id}", status_code=204, tags=["registry"], summary="Delete a team no rule uses",
+               dependencies=[access.MANAGE],
+               responses={409: {"description": "Rules still route to the team"}})
+async def delete_team(team_id: str, request: Request, principal: CurrentPrincipal) -> Response:
+    access.check_teams(principal, [team_id])
     async with _runtime(request).engine.begin() as conn:
         if not (await conn.execute(sa.select(teams.c.id).where(teams.c.id == team_id))).first():
             raise _not_found("team", team_id)
@@ -144,8 +154,11 @@ async def list_agents(request: Request, team: str | None = None) -> list[AgentOu
         return await _agent_out(conn, rows)
 
 
-@router.post("/agents", response_model=AgentOut, status_code=201, tags=["registry"], summary="Create an agent")
-async def create_agent(body: AgentIn, request: Request, response: Response) -> AgentOut:
+@router.post("/agents", response_model=AgentOut, status_code=201, tags=["registry"], summary="Create an agent",
+             dependencies=[access.MANAGE], responses=_EXISTS)
+async def create_agent(body: AgentIn, request: Request, response: Response,
+                       principal: CurrentPrincipal) -> AgentOut:
+    access.check_teams(principal, body.teams)
     runtime = _runtime(request)
     async with runtime.engine.begin() as conn:
         await store.lock_decisions(conn)
@@ -168,8 +181,10 @@ async def get_agent(agent_id: str, request: Request) -> AgentOut:
         return (await _agent_out(conn, rows))[0]
 
 
-@router.put("/agents/{agent_id}", response_model=AgentOut, tags=["registry"], summary="Create or replace an agent")
-async def put_agent(agent_id: str, body: AgentIn, request: Request) -> AgentOut:
+@router.put("/agents/{agent_id}", response_model=AgentOut, tags=["registry"], summary="Create or replace an agent",
+            dependencies=[access.MANAGE])
+async def put_agent(agent_id: str, body: AgentIn, request: Request, principal: CurrentPrincipal) -> AgentOut:
+    access.check_teams(principal, body.teams)
     if body.id != agent_id:
         raise Problem(422, "Validation failed", "The body's id differs from the path's.",
                       errors=[field_error("id", "must equal the id in the path")])
@@ -177,6 +192,7 @@ async def put_agent(agent_id: str, body: AgentIn, request: Request) -> AgentOut:
     async with runtime.engine.begin() as conn:
         await store.lock_decisions(conn)
         await _check_teams(conn, body.teams)
+        access.check_teams(principal, await conn.scalar(sa.select(agents.c.teams).where(agents.c.id == agent_id)) or [])
         before = (await conn.execute(sa.select(agents.c.status).where(agents.c.id == agent_id))).scalar()
         await conn.execute(upsert(conn, agents, ["id"], _agent_values(body)))
         await _after_agent_change(conn, body, AgentStatus(before) if before else None)
@@ -205,7 +221,7 @@ async def _publish_status(
 
 @router.put("/agents/{agent_id}/status", response_model=AgentOut, tags=["registry"],
             summary="Set an agent online, away or offline (publishes agent_status_changed)")
-async def set_status(agent_id: str, body: StatusIn, request: Request) -> AgentOut:
+async def set_status(agent_id: str, body: StatusIn, request: Request, principal: CurrentPrincipal) -> AgentOut:
     runtime = _runtime(request)
     now = datetime.now(timezone.utc)
     async with runtime.engine.begin() as conn:
@@ -213,6 +229,7 @@ async def set_status(agent_id: str, body: StatusIn, request: Request) -> AgentOu
         row = (await conn.execute(sa.select(agents).where(agents.c.id == agent_id))).first()
         if row is None:
             raise _not_found("agent", agent_id)
+        access.check_status_change(principal, agent_id, row.teams)
         if row.status != body.status.value:
             await conn.execute(sa.update(agents).where(agents.c.id == agent_id).values(status=body.status.value))
             await _publish_status(conn, agent_id, body.status, AgentStatus(row.status), tuple(row.teams),
@@ -226,9 +243,11 @@ async def set_status(agent_id: str, body: StatusIn, request: Request) -> AgentOu
     return out
 
 
-@router.delete("/agents/{agent_id}", status_code=204, tags=["registry"], summary="Delete an agent")
-async def delete_agent(agent_id: str, request: Request) -> Response:
+@router.delete("/agents/{agent_id}", status_code=204, tags=["registry"], summary="Delete an agent",
+               dependencies=[access.MANAGE])
+async def delete_agent(agent_id: str, request: Request, principal: CurrentPrincipal) -> Response:
     async with _runtime(request).engine.begin() as conn:
+        access.check_teams(principal, await conn.scalar(sa.select(agents.c.teams).where(agents.c.id == agent_id)) or [])
         deleted = await conn.execute(sa.delete(agents).where(agents.c.id == agent_id))
         if deleted.rowcount == 0:
             raise _not_found("agent", agent_id)
@@ -281,8 +300,11 @@ async def list_rules(request: Request) -> list[RuleOut]:
     return [_rule_out(r) for r in rows]
 
 
-@router.post("/rules", response_model=RuleOut, status_code=201, tags=["rules"], summary="Add a rule")
-async def create_rule(body: RuleIn, request: Request, response: Response) -> RuleOut:
+@router.post("/rules", response_model=RuleOut, status_code=201, tags=["rules"], summary="Add a rule",
+             dependencies=[access.MANAGE], responses=_EXISTS)
+async def create_rule(body: RuleIn, request: Request, response: Response,
+                      principal: CurrentPrincipal) -> RuleOut:
+    access.check_teams(principal, [body.team])
     rule_id = body.id or f"rule-{uuid.uuid4().hex[:8]}"
     async with _runtime(request).engine.begin() as conn:
         await store.lock_decisions(conn)
@@ -305,14 +327,17 @@ async def get_rule(rule_id: str, request: Request) -> RuleOut:
     return _rule_out(row)
 
 
-@router.put("/rules/{rule_id}", response_model=RuleOut, tags=["rules"], summary="Create or replace a rule")
-async def put_rule(rule_id: str, body: RuleIn, request: Request) -> RuleOut:
+@router.put("/rules/{rule_id}", response_model=RuleOut, tags=["rules"], summary="Create or replace a rule",
+            dependencies=[access.MANAGE])
+async def put_rule(rule_id: str, body: RuleIn, request: Request, principal: CurrentPrincipal) -> RuleOut:
+    access.check_teams(principal, [body.team])
     if body.id is not None and body.id != rule_id:
         raise Problem(422, "Validation failed", "The body's id differs from the path's.",
                       errors=[field_error("id", "must equal the id in the path")])
     async with _runtime(request).engine.begin() as conn:
         await store.lock_decisions(conn)
         await _validate_rule(conn, body)
+        access.check_teams(principal, [await conn.scalar(sa.select(rules.c.team).where(rules.c.id == rule_id))])
         current = await conn.scalar(sa.select(rules.c.position).where(rules.c.id == rule_id))
         position = await _place(conn, rule_id, body.position) if body.position is not None or current is None else current
         await conn.execute(upsert(conn, rules, ["id"], _rule_values(body, rule_id, position)))
@@ -320,9 +345,11 @@ async def put_rule(rule_id: str, body: RuleIn, request: Request) -> RuleOut:
     return _rule_out(row)
 
 
-@router.delete("/rules/{rule_id}", status_code=204, tags=["rules"], summary="Delete a rule")
-async def delete_rule(rule_id: str, request: Request) -> Response:
+@router.delete("/rules/{rule_id}", status_code=204, tags=["rules"], summary="Delete a rule",
+               dependencies=[access.MANAGE])
+async def delete_rule(rule_id: str, request: Request, principal: CurrentPrincipal) -> Response:
     async with _runtime(request).engine.begin() as conn:
+        access.check_teams(principal, [await conn.scalar(sa.select(rules.c.team).where(rules.c.id == rule_id))])
         deleted = await conn.execute(sa.delete(rules).where(rules.c.id == rule_id))
         if deleted.rowcount == 0:
             raise _not_found("rule", rule_id)

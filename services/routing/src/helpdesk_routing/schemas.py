@@ -94,7 +94,9 @@ class RuleIn(_Body):
 
     id: Id | None = None
     name: Name | None = None
-    position: int | None = Field(None, ge=0, description="Place in the order; default: last.")
+    # Stored as a 32-bit integer; far more rules than anyone keeps.
+    position: int | None = Field(None, ge=0, le=100_000,
+                                 description="Place in the order; default: last.")
     conditions: list[ConditionIn] = Field(default_factory=list, max_length=50)
     team: Id
     tier: TierNumber | None = Field(None, description="Default: the team's tier.")

@@ -9,6 +9,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from helpdesk.testing.auth import NO_AUTH
 from helpdesk_runtime.settings import KafkaSettings
 from helpdesk_routing.app import create_app
 from helpdesk_routing.config import RoutingSettings
@@ -17,7 +18,7 @@ from helpdesk_routing.config import RoutingSettings
 @pytest.fixture
 async def app(db_url: str) -> AsyncIterator[FastAPI]:
     """Routing on `db_url` with no reachable broker: HTTP and handlers work, the outbox waits."""
-    settings = RoutingSettings(database_url=db_url, log_json=False,
+    settings = RoutingSettings(auth=NO_AUTH, database_url=db_url, log_json=False,
                                kafka=KafkaSettings(bootstrap_servers="127.0.0.1:9"))
     application = create_app(settings)
     async with LifespanManager(application):

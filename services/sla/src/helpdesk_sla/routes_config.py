@@ -12,16 +12,19 @@ from helpdesk_runtime.problems import Problem, field_error
 from helpdesk_runtime.upsert import upsert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from . import access
 from .calendars import build_calendar, calendar_event, calendar_view
 from .domain.policies import DEFAULT_CALENDAR_ID, DEFAULT_POLICIES, Policy, default_calendar
 from .schemas import CalendarIn, CalendarOut, PolicyIn, PolicyOut
 from .store import load_policies, publish
 from .tables import calendars, policies
 
-router = APIRouter(prefix="/v1", tags=["configuration"])
+router = APIRouter(prefix="/v1", tags=["configuration"], dependencies=[access.CONFIGURE])
 
 _NOT_FOUND = {404: {"description": "Not found"}}
 _INVALID = {422: {"description": "Invalid definition (problem+json naming the field)"}}
+_CREATE = {**_INVALID, 409: {"description": "The id exists (PUT replaces it), or is built in"}}
+_REPLACE = {**_INVALID, 409: {"description": "Built in: cannot be changed"}}
 
 
 def _now() -> datetime:
@@ -68,7 +71,7 @@ async def _store_calendar(
     "/calendars",
     status_code=201,
     response_model=CalendarOut,
-    responses=_INVALID,
+    responses=_CREATE,
     summary="Create a business-hours calendar",
 )
 async def create_calendar(body: CalendarIn, request: Request, response: Response) -> CalendarOut:
@@ -81,7 +84,7 @@ async def create_calendar(body: CalendarIn, request: Request, response: Response
 @router.put(
     "/calendars/{calendar_id}",
     response_model=CalendarOut,
-    responses=_INVALID,
+    responses=_REPLACE,
     summary="Create or replace a calendar",
 )
 async def put_calendar(calendar_id: str, body: CalendarIn, request: Request) -> CalendarOut:
@@ -223,7 +226,7 @@ async def _store_policy(
     "/policies",
     status_code=201,
     response_model=PolicyOut,
-    responses=_INVALID,
+    responses=_CREATE,
     summary="Create a policy",
 )
 async def create_policy(body: PolicyIn, request: Request, response: Response) -> PolicyOut:
@@ -236,7 +239,7 @@ async def create_policy(body: PolicyIn, request: Request, response: Response) ->
 @router.put(
     "/policies/{policy_id}",
     response_model=PolicyOut,
-    responses=_INVALID,
+    responses=_REPLACE,
     summary="Create or replace a policy",
 )
 async def put_policy(policy_id: str, body: PolicyIn, request: Request) -> PolicyOut:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from helpdesk_events.sla import Target
 from helpdesk_runtime.problems import Problem, field_error
 
+from . import access
 from .domain.clocks import ClockStatus
 from .domain.simulate import simulate
 from .routes_config import policy_of, validate_policy
@@ -25,7 +26,7 @@ from .schemas import (
 from .store import as_utc, load_config, load_history, load_state
 from .tables import breaches, ticket_sla
 
-router = APIRouter(prefix="/v1", tags=["sla"])
+router = APIRouter(prefix="/v1", tags=["sla"], dependencies=[access.CONFIGURE])
 
 
 @router.get(

@@ -6,6 +6,8 @@ import uuid
 from datetime import date, datetime
 
 from helpdesk_events.sla import PolicyConditions, PolicyTargets, Target, TicketStatus
+from typing import Annotated
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Slug = str
@@ -18,6 +20,23 @@ _ID = Field(
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+#: A year: longer targets are typing mistakes (and would not fit the event encoding's 64 bits).
+MAX_TARGET_SECONDS = 366 * 24 * 3600
+#: Policies are few; the order is stored as a 32-bit integer.
+MAX_ORDER = 1_000_000
+TargetIn = Annotated[int, Field(gt=0, le=MAX_TARGET_SECONDS)]
+
+
+class TargetsIn(PolicyTargets):
+    """Targets as a request sends them: business seconds, at most a year each."""
+
+    first_response: TargetIn | None = Field(default=None, description="Time to first response.")
+    next_response: TargetIn | None = Field(
+        default=None, description="Time to answer each later requester reply."
+    )
+    resolution: TargetIn | None = Field(default=None, description="Time to resolution.")
 
 
 class HoursIn(_In):
@@ -102,9 +121,9 @@ class PolicyIn(_In):
 
     id: Slug | None = _ID
     name: str = Field(default="", max_length=200)
-    order: int | None = Field(default=None, ge=0)
+    order: int | None = Field(default=None, ge=0, le=MAX_ORDER)
     conditions: PolicyConditions = PolicyConditions()
-    targets: PolicyTargets = Field(description="Business seconds per target; at least one.")
+    targets: TargetsIn = Field(description="Business seconds per target; at least one.")
     calendar_id: str = Field(default="24x7", min_length=1)
     warn_at_percent: int | None = Field(default=None, gt=0, lt=100)
     pause_statuses: tuple[TicketStatus, ...] = ("pending", "on_hold")

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from helpdesk.testing.auth import NO_AUTH
 from helpdesk_events.codec import decode
 from helpdesk_events.envelope import Envelope, new_envelope
 from helpdesk_events.inbox import transactional_handler
@@ -62,6 +63,7 @@ class Sla:
 @pytest.fixture
 async def sla(db_url: str) -> AsyncIterator[Sla]:
     settings = SlaSettings(
+        auth=NO_AUTH,
         database_url=db_url,
         kafka=KafkaSettings(bootstrap_servers="127.0.0.1:1"),
         log_json=False,

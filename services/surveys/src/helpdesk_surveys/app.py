@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from helpdesk_events import topics
 from helpdesk_runtime.app import build_app
+from helpdesk_runtime.ratelimit import RateLimit, install_rate_limits
 from helpdesk_runtime.runtime import ServiceRuntime, Subscription
 
 from . import jobs, routes_form, routes_policies, routes_surveys
@@ -43,7 +44,9 @@ def create_app(
         runtime,
         title="Helpdesk surveys",
         description="CSAT, CES, NPS and agent-satisfaction surveys with single-use signed links.",
-        routers=[routes_policies.router, routes_surveys.router, routes_form.router],
+        routers=[routes_policies.router, routes_surveys.router],
+        public_routers=[routes_surveys.public_router, routes_form.router],
     )
     app.state.clock = clock
+    install_rate_limits(app, RateLimit("survey_link", settings.link_rate_per_minute))
     return app

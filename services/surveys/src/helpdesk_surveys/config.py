@@ -30,6 +30,9 @@ class SurveysSettings(ServiceSettings):
     webhook_max_attempts: int = Field(8, ge=1)
     webhook_backoff_seconds: float = Field(1.0, gt=0)
     webhook_timeout_seconds: float = Field(5.0, gt=0)
+    #: Requests one client may make per minute to the public link endpoints (API and form,
+    #: together); guards against token guessing. 0 = no limit.
+    link_rate_per_minute: int = Field(1200, ge=0)
 
     @model_validator(mode="after")
     def _webhook_needs_a_secret(self) -> SurveysSettings:

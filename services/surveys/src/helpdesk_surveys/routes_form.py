@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from helpdesk_runtime.problems import Problem
+from helpdesk_runtime.ratelimit import TOO_MANY_REQUESTS, rate_limited
 
 from . import answering
 from .domain.lifecycle import Given
 from .forms import form_page, message_page, parse_scores
 from .store import questions_of
 
-router = APIRouter(tags=["survey form"], include_in_schema=True)
+router = APIRouter(tags=["survey form"], include_in_schema=True,
+                   dependencies=[rate_limited("survey_link")], responses=TOO_MANY_REQUESTS)
 
 _TITLES = {
     404: "Survey not found",
@@ -25,6 +28,11 @@ _TEXTS = {
     404: "This survey link is not valid. Please use the link from your message exactly as sent.",
     409: "This survey was answered already. Each link can be used once.",
     410: "This survey is no longer open for answers.",
+}
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+#: These answers are pages for people, not problem+json.
+_PAGES: dict[int | str, dict[str, Any]] = {
+    status: {"description": title, "content": _HTML} for status, title in _TITLES.items()
 }
 
 
@@ -39,7 +47,8 @@ def _problem_page(problem: Problem) -> HTMLResponse:
     )
 
 
-@router.get("/s/{token}", response_class=HTMLResponse, summary="The survey form (HTML)")
+@router.get("/s/{token}", response_class=HTMLResponse, summary="The survey form (HTML)",
+            responses=_PAGES)
 async def show_form(token: str, request: Request) -> HTMLResponse:
     settings, now = request.app.state.settings, request.app.state.clock()
     try:
@@ -50,7 +59,10 @@ async def show_form(token: str, request: Request) -> HTMLResponse:
     return HTMLResponse(form_page(f"/s/{token}", questions_of(row)))
 
 
-@router.post("/s/{token}", response_class=HTMLResponse, summary="Submit the survey form (HTML)")
+@router.post(
+    "/s/{token}", response_class=HTMLResponse, summary="Submit the survey form (HTML)",
+    responses={**_PAGES, 422: {"description": "The form again, errors marked", "content": _HTML}},
+)
 async def submit_form(token: str, request: Request) -> HTMLResponse:
     settings, now = request.app.state.settings, request.app.state.clock()
     raw = (await request.body()).decode("utf-8", errors="replace")

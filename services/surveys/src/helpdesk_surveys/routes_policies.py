@@ -13,11 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from helpdesk_runtime.problems import Problem, field_error
 
 from .domain.policy import Policy
+from . import access
 from .schemas import PolicyIn, PolicyOut
 from .store import utc
 from .tables import policies
 
-router = APIRouter(prefix="/v1/survey-policies", tags=["survey policies"])
+router = APIRouter(prefix="/v1/survey-policies", tags=["survey policies"],
+                   dependencies=[access.CONFIGURE])
 
 _DUPLICATE = Problem(
     409,

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Query, Request
 
 from helpdesk_events.surveys import SurveyKind
 from helpdesk_runtime.problems import Problem, field_error
+from helpdesk_runtime.ratelimit import TOO_MANY_REQUESTS, rate_limited
 
-from . import answering
+from . import access, answering
 from .domain.lifecycle import Given, Status
 from .domain.policy import Question
 from .domain.scales import ANCHORS, PROMPTS, scale_of
@@ -30,7 +31,10 @@ from .schemas import (
 from .store import link_of, publish, question_columns, questions_of, sent_event, utc
 from .tables import surveys, tickets
 
-router = APIRouter(prefix="/v1", tags=["surveys"])
+router = APIRouter(prefix="/v1", tags=["surveys"], dependencies=[access.CONFIGURE])
+#: The survey link is the credential: no bearer token here.
+public_router = APIRouter(prefix="/v1", tags=["surveys"], dependencies=[rate_limited("survey_link")],
+                          responses=TOO_MANY_REQUESTS)
 
 _LINK_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Malformed, tampered with or unknown token"},
@@ -59,7 +63,7 @@ def question_views(questions: tuple[Question, ...]) -> list[QuestionView]:
     return views
 
 
-@router.get(
+@public_router.get(
     "/surveys/{token}",
     response_model=SurveyForm,
     summary="The questions behind a survey link (public)",
@@ -83,7 +87,7 @@ async def get_survey(token: str, request: Request) -> SurveyForm:
     )
 
 
-@router.post(
+@public_router.post(
     "/surveys/{token}/responses",
     status_code=201,
     summary="Answer a survey (public, single use)",

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from asgi_lifespan import LifespanManager
 
+from helpdesk.testing.auth import NO_AUTH
 from helpdesk_events.codec import decode
 from helpdesk_events.envelope import Envelope, Event, new_envelope
 from helpdesk_events.inbox import transactional_handler
@@ -197,6 +198,7 @@ def unreachable_kafka() -> KafkaSettings:
 async def surveys(db_url: str) -> AsyncIterator[Surveys]:
     """The surveys app on SQLite and on PostgreSQL, jobs driven by the test."""
     settings = SurveysSettings(
+        auth=NO_AUTH,
         database_url=db_url, kafka=unreachable_kafka(), public_url="https://desk.example"
     )
     clock = Clock()

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from asgi_lifespan import LifespanManager
 
+from helpdesk.testing.auth import NO_AUTH
 from helpdesk_events import topics
 from helpdesk_events.codec import decode, encode
 from helpdesk_events.envelope import Envelope, Event, new_envelope
@@ -42,6 +43,7 @@ async def test_resolved_ticket_on_the_broker_leads_to_published_survey_events(
 ) -> None:
     category = f"it-{uuid.uuid4().hex[:8]}"  # other tests share the ticket topic: match only ours
     settings = SurveysSettings(
+        auth=NO_AUTH,
         name=f"surveys-it-{uuid.uuid4().hex[:6]}",
         database_url=sqlite_url,
         poll_seconds=0.2,

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
+from helpdesk.testing.auth import NO_AUTH
 from helpdesk_surveys import webhook
 from helpdesk_surveys.app import create_app
 from helpdesk_surveys.config import SurveysSettings
@@ -63,6 +64,7 @@ async def test_webhook_posts_signed_events_and_retries_with_backoff(
 ) -> None:
     state, url = receiver
     settings = SurveysSettings(
+        auth=NO_AUTH,
         database_url=sqlite_url,
         kafka=unreachable_kafka(),
         webhook_url=url,
@@ -114,6 +116,7 @@ async def test_webhook_gives_up_after_max_attempts(sqlite_url: str, receiver) ->
     state, url = receiver
     state.statuses[:] = [500] * 10
     settings = SurveysSettings(
+        auth=NO_AUTH,
         database_url=sqlite_url,
         kafka=unreachable_kafka(),
         webhook_url=url,
