@@ -14,6 +14,7 @@ from helpdesk_runtime.runtime import ServiceRuntime, Subscription
 
 from . import handlers, routes
 from .config import MetricsSettings
+from .dashboard import routes as dashboard
 from .gauges import KpiGauges, refresher
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -34,7 +35,9 @@ def create_app(settings: MetricsSettings | None = None) -> FastAPI:
         subscriptions=[Subscription(topics.ALL, handlers.handle)],
         background=background,
     )
-    app = build_app(runtime, title="Helpdesk metrics", routers=[routes.router], registry=registry,
+    # The dashboard page and its assets are public; the API calls it makes carry the token.
+    app = build_app(runtime, title="Helpdesk metrics", routers=[routes.router],
+                    public_routers=[dashboard.router], registry=registry,
                     description="Live KPI projections built from the event stream.")
     app.state.default_calendar = calendar
     app.state.kpi_gauges = gauges

@@ -1,0 +1,1 @@
+"""The ops dashboard served by the metrics service at /dashboard."""

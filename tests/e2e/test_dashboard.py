@@ -1,0 +1,182 @@
+"""The ops dashboard in headless Chromium: its tiles show what GET /v1/kpis says, for the same filters.
+
+A short seeded simulation runs through the real services first, so the page has live data;
+the screenshot it saves (docs/dashboard.png) is the one the README shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.async_api import Page, async_playwright
+from pydantic import SecretStr
+
+from helpdesk.simulate import Options
+from helpdesk.simulate.credentials import Credentials
+from helpdesk.simulate.curve import HOUR, parse_clock
+from helpdesk.simulate.runner import simulate
+from helpdesk.simulate.seeding import Urls
+from helpdesk_runtime.auth import AuthSettings, mint_token
+
+from .conftest import System
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HEADLINE = {"ticket_volume", "backlog", "high_priority_backlog", "projected_backlog", "first_response_time",
+            "resolution_time", "first_contact_resolution", "sla_compliance", "sla_breaches", "csat", "nps",
+            "ces", "reopen_rate", "escalation_rate", "agent_utilization", "cost_per_ticket"}
+UNLABELLED = "() => [...document.querySelectorAll('input, select')].filter((e) => !e.labels.length).map((e) => e.id)"
+COUNTER = "(name) => Number(document.body.dataset[name] || 0)"
+# One evaluate reads the tiles and the query they came from together, so a poll cannot split them.
+READ_TILES = """() => ({
+  query: document.getElementById('tiles').dataset.query,
+  drawn: Number(document.body.dataset.tiles || 0),
+  tiles: Object.fromEntries([...document.querySelectorAll('#tiles [data-kpi]')].map(
+    (t) => [t.dataset.kpi, t.querySelector('[data-value]').dataset.value])),
+})"""
+
+
+def _admin_token(secret: str | None) -> str:
+    # Signed with the services' secret when auth is on; with any secret otherwise (then ignored).
+    key = SecretStr(secret or secrets.token_urlsafe(32))
+    return mint_token(AuthSettings(secret=key), "dashboard-e2e", ["admin"])
+
+
+async def _wait_for(page: Page, counter: str, after: int, timeout_s: float = 30) -> None:
+    """Until the page's `counter` (tiles drawn, polls drawn, whole page refreshed) exceeds `after`.
+
+    Polled from here: the page's CSP forbids the eval that page.wait_for_function needs.
+    """
+    deadline = time.monotonic() + timeout_s
+    while (count := await page.evaluate(COUNTER, counter)) <= after:
+        assert time.monotonic() < deadline, f"{counter} is {count}, expected more than {after}"
+        await asyncio.sleep(0.1)
+
+
+def _mismatches(tiles: dict[str, str], report: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    api = {k["name"]: k["value"] for k in report["kpis"]}
+    return {name: (shown, api.get(name)) for name, shown in tiles.items()
+            if (float(shown) if shown else None) != api.get(name)}
+
+
+async def _tiles_match_api(page: Page, http: httpx.AsyncClient, metrics: str, headers: dict[str, str],
+                           wanted: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+    """The page's tiles (drawn for a query containing `wanted`) once they equal the API's answer
+    to the page's own query; a disagreement is asked again twice (an event may have been in flight)."""
+    deadline = time.monotonic() + 30
+    while wanted not in (shown := await page.evaluate(READ_TILES))["query"]:
+        assert time.monotonic() < deadline, f"the page never asked for {wanted}: {shown['query']}"
+        await asyncio.sleep(0.1)
+    for _ in range(3):
+        response = await http.get(f"{metrics}/v1/kpis?{shown['query']}", headers=headers)
+        assert response.status_code == 200, response.text
+        report = response.json()
+        assert set(shown["tiles"]) == HEADLINE
+        wrong = _mismatches(shown["tiles"], report)
+        if not wrong:
+            return shown, report
+        # An event still in flight when the page asked: ask both again.
+        await page.click("#refresh-now")
+        await _wait_for(page, "tiles", shown["drawn"])
+        shown = await page.evaluate(READ_TILES)
+    raise AssertionError(f"tiles disagree with GET /v1/kpis?{shown['query']}: {wrong}")
+
+
+async def _wait_for_metrics(http: httpx.AsyncClient, metrics: str, headers: dict[str, str],
+                            namespace: str, expected: int) -> None:
+    """Until metrics has projected every simulated ticket (categories carry the namespace)."""
+    deadline = time.monotonic() + 30
+    seen = -1
+    while time.monotonic() < deadline:
+        response = await http.get(f"{metrics}/v1/kpis/ticket_volume/breakdown",
+                                  params={"by": "category"}, headers=headers)
+        assert response.status_code == 200, response.text
+        seen = sum(r["value"] for r in response.json()["rows"] if r["category"].startswith(namespace))
+        if seen >= expected:
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"metrics projected {seen} of {expected} simulated tickets")
+
+
+async def test_the_dashboard_shows_the_api_kpis_and_follows_its_filters(
+    system: System, http: httpx.AsyncClient
+) -> None:
+    metrics = system.urls["metrics"]
+    secret = system.envs["metrics"].get("AUTH_SECRET")
+    token = _admin_token(secret)
+    headers = {"Authorization": f"Bearer {token}"}
+    namespace = f"dash{uuid.uuid4().hex[:6]}"
+    urls = Urls(**system.urls)
+    outcome = await simulate(Options(seed=5, duration=HOUR, rate=20, start=parse_clock("Mon 08:30"),
+                                     namespace=namespace), urls, speed=2400,
+                             credentials=Credentials(secret=secret) if secret else None)
+    try:
+        created = len(outcome.result.ticket_ids)
+        assert created >= 10
+        await _wait_for_metrics(http, metrics, headers, namespace, created)
+        async with httpx.AsyncClient(base_url=metrics, timeout=10.0) as anonymous:
+            for path in ("/dashboard", "/dashboard/static/dashboard.js", "/dashboard/static/dashboard.css"):
+                assert (await anonymous.get(path)).status_code == 200, path  # the page needs no token
+            assert (await anonymous.get("/dashboard/static/vendor/chart.js-4.6.1/LICENSE.md")).status_code == 404
+
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = await browser.new_page(viewport={"width": 1440, "height": 900})
+            errors: list[str] = []
+            api_calls: list[tuple[str, str | None]] = []
+            foreign: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+            def record(request: Any) -> None:
+                if not request.url.startswith(metrics):
+                    foreign.append(request.url)
+                elif "/v1/" in request.url:
+                    api_calls.append((request.url, request.headers.get("authorization")))
+
+            page.on("request", record)
+            await page.goto(f"{metrics}/dashboard?window=7d&refresh=5#token={token}")
+            await _wait_for(page, "refreshed", 0)
+            assert "token=" not in page.url
+            assert await page.evaluate(UNLABELLED) == []
+
+            shown, report = await _tiles_match_api(page, http, metrics, headers)
+            assert "channel=" not in shown["query"]
+            await page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
+
+            by_name = {k["name"]: k for k in report["kpis"]}
+            volume = by_name["volume_by_channel"]["breakdown"]
+            total = by_name["ticket_volume"]["value"]
+            channel = max((c for c, n in volume.items() if n < total), key=volume.get)
+            await page.select_option("#f-channel", channel)
+            filtered, _ = await _tiles_match_api(page, http, metrics, headers, f"channel={channel}")
+            assert float(filtered["tiles"]["ticket_volume"]) == volume[channel] != float(shown["tiles"]["ticket_volume"])
+
+            # Without a token in the address: the page says so, then takes one from its field.
+            bare = await (await browser.new_context()).new_page()
+            await bare.goto(f"{metrics}/dashboard?window=7d&refresh=0")
+            await bare.wait_for_selector("#status.error")
+            assert "needs a token" in await bare.text_content("#status")
+            await bare.fill("#token", token)
+            await bare.click("#token-form button")
+            await _wait_for(bare, "tiles", 0)
+
+            # Live: the page polls every 5 s on its own and redraws without reloading.
+            await _wait_for(page, "polls", 0)
+            await browser.close()
+
+        assert not errors, errors
+        assert not foreign, f"the page loaded from elsewhere: {foreign}"
+        assert api_calls and all(auth == f"Bearer {token}" for _, auth in api_calls), api_calls
+    finally:
+        for agent in outcome.plan.org.agents:
+            await http.put(f"{urls.routing}/v1/agents/{agent.id}/status", json={"status": "offline"},
+                           headers=headers)
