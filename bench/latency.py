@@ -1,0 +1,143 @@
+"""Event -> KPI visible: a ticket created through intake until metrics' projection holds it.
+
+Open-loop load at fixed rates from a second process, which prints each ticket id and the time
+of its 201 (the commit). This process polls metrics' `ticket_facts` (what every KPI query
+reads) every 10 ms for the pending ids. Baseline: raw aiokafka produce -> consume of a small
+record at the same rate, producer settings as the services' (acks=all, linger 5 ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import uuid
+
+import asyncpg
+
+from helpdesk_events.kafka import ensure_topics, make_producer
+
+from .result import Result
+from .scale import Scale
+from .stack import Stack, plain_dsn
+from .stats import summarize
+from .throughput import BODY
+
+TARGET_P99_MS = 100.0
+TARGET_RATE = 500
+POLL_S = 0.01
+
+
+async def kpi_latency(stack: Stack, rate: float, seconds: float) -> tuple[list[float], dict]:
+    """Latencies (ms) from each 201 to the ticket's row in metrics, and the generator's report."""
+    pending: dict[uuid.UUID, float] = {}
+    latencies: list[float] = []
+    report: dict = {}
+    metrics = await asyncpg.connect(plain_dsn(stack.databases["bench_metrics"]))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.httpload", "open", "--url", f"{stack.urls['intake']}/v1/tickets",
+        "--token", stack.token(), "--body", BODY, "--rate", str(rate), "--duration", str(seconds),
+        "--clients", "64", stdout=asyncio.subprocess.PIPE)
+    finished = False
+
+    async def read() -> None:
+        nonlocal finished, report
+        import orjson
+
+        assert proc.stdout is not None
+        async for line in proc.stdout:
+            if line.startswith(b"BENCH_JSON "):
+                report = orjson.loads(line[11:])
+                continue
+            ticket, _, at = line.decode().partition(" ")
+            pending[uuid.UUID(ticket)] = float(at)
+        finished = True
+
+    reader = asyncio.create_task(read())
+    deadline = None
+    try:
+        while True:
+            if pending:
+                ids = list(pending)
+                rows = await metrics.fetch(
+                    "SELECT ticket_id FROM ticket_facts WHERE ticket_id = ANY($1::uuid[])", ids)
+                now = time.time()
+                for row in rows:
+                    latencies.append((now - pending.pop(row["ticket_id"])) * 1000)
+            if finished:
+                deadline = deadline or time.monotonic() + 60
+                if not pending or time.monotonic() > deadline:
+                    break
+            await asyncio.sleep(POLL_S)
+    finally:
+        await reader
+        await proc.wait()
+        await metrics.close()
+    report["never_seen"] = len(pending)
+    return latencies, report
+
+
+async def raw_kafka_latency(bootstrap: str, rate: float, seconds: float) -> list[float]:
+    """Produce -> consume latencies (ms) of raw aiokafka at `rate` records/s."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(bootstrap, {topic: 3})
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest", fetch_max_wait_ms=100)
+    producer = make_producer(bootstrap)
+    await consumer.start()
+    await producer.start()
+    latencies: list[float] = []
+    total = int(rate * seconds)
+    try:
+        parts = [TopicPartition(topic, p) for p in range(3)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+
+        async def consume() -> None:
+            while len(latencies) < total:
+                batch = await consumer.getmany(timeout_ms=200)
+                now = time.time()
+                for records in batch.values():
+                    latencies.extend((now - float(r.value)) * 1000 for r in records)
+
+        task = asyncio.create_task(consume())
+        start = time.perf_counter()
+        for i in range(total):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await producer.send(topic, str(time.time()).encode(), key=str(i).encode())
+        await asyncio.wait_for(task, timeout=60)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return latencies
+
+
+def run(stack: Stack, scale: Scale) -> Result:
+    """Each fixed rate: KPI-visible latency versus the raw broker round trip."""
+    result = Result("Event -> KPI visible in metrics")
+    result.notes.append(
+        "latency = time metrics' ticket_facts row was first seen (10 ms polls of metrics' "
+        "database) minus the time of the 201 from intake; so it includes intake's outbox relay, "
+        "the broker and metrics' consumer transaction, plus up to 10 ms of polling")
+    for rate in scale.latency_rates:
+        base = summarize(asyncio.run(raw_kafka_latency(stack.bootstrap, rate, scale.latency_seconds)))
+        samples, report = asyncio.run(kpi_latency(stack, rate, scale.latency_seconds))
+        mine = summarize(samples)
+        target = rate >= TARGET_RATE
+        for q in ("p50", "p90", "p99"):
+            result.add(f"{rate:g} tickets/s: {q}", getattr(mine, q), "ms",
+                       baseline=getattr(base, q),
+                       target=f"<= {TARGET_P99_MS:g} ms at {TARGET_RATE}/s" if q == "p99" and target else "",
+                       met=(mine.p99 <= TARGET_P99_MS) if q == "p99" and target else None)
+        achieved = report.get("statuses", {}).get("201", 0) / max(report.get("elapsed_s", 1), 1e-9)
+        result.add(f"{rate:g} tickets/s: achieved create rate", achieved, "1/s")
+        result.notes.append(
+            f"{rate:g}/s: {mine.count} tickets measured, {report.get('never_seen', 0)} never seen "
+            f"in 60 s; create latency p99 {report.get('p99', float('nan')):.1f} ms; "
+            f"{report.get('sent_late', 0)} requests sent > 50 ms behind schedule, "
+            f"{report.get('abandoned', 0)} abandoned unanswered 15 s after the last was due")
+    return result
