@@ -1,8 +1,10 @@
 """Schemathesis against each service's OpenAPI, in-process: no 5xx on any input, every response
 (status, content type, body) as documented.
 
-Each app runs on its own SQLite file with the real broker; schemathesis starts its lifespan on
-the first request and the fixture stops it after the service's tests. (schemathesis'
+Each app runs on its own SQLite file with a real broker of this module's own (not the session's:
+metrics' rebuild re-reads every topic from offset 0, and what the other suites left there is no
+business of the fuzzer's); schemathesis starts its lifespan on the first request and the
+fixture stops it after the service's tests. (schemathesis'
 `from_fixture(...).parametrize()` needs `Node._nodeid`, which pytest 9 removed: hence the loop.)
 """
 
@@ -39,6 +41,7 @@ from helpdesk_sla.app import create_app as sla_app
 from helpdesk_sla.config import SlaSettings
 from helpdesk_surveys.app import create_app as surveys_app
 from helpdesk_surveys.config import SurveysSettings
+from helpdesk.testing.broker import TansuBroker
 
 # schemathesis' own strategies touch `random` (its business, not ours).
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
@@ -68,14 +71,25 @@ FACTORIES: dict[str, Factory] = {
 }
 
 
+@pytest.fixture(scope="module")
+def fuzz_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private broker, empty but for what the fuzzed apps publish."""
+    broker = TansuBroker(log_path=tmp_path_factory.mktemp("fuzz-tansu") / "tansu.log")
+    broker.start()
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
 @pytest.fixture(scope="module", params=sorted(FACTORIES))
 def schema(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-           kafka_bootstrap: str) -> Iterator[schemathesis.BaseSchema]:
+           fuzz_broker: str) -> Iterator[schemathesis.BaseSchema]:
     """One service's schema, its app running (started by the first request) until its tests end."""
     database = tmp_path_factory.mktemp(request.param) / f"{request.param}.db"
     common = {
         "database_url": f"sqlite+aiosqlite:///{database}",
-        "kafka": KafkaSettings(bootstrap_servers=kafka_bootstrap),
+        "kafka": KafkaSettings(bootstrap_servers=fuzz_broker),
         "auth": AUTH,
         "log_level": "ERROR",
         "log_json": False,
