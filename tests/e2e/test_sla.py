@@ -298,15 +298,18 @@ async def test_simulation_replays_stored_history_under_a_candidate_policy(
             await tickets.send(*history)
     finally:
         await producer.stop()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    # The session's services may still be working off what earlier tests sent: wait for ours.
+    deadline = time.monotonic() + 120
+    settled = False
+    while not settled and time.monotonic() < deadline:
         views = [await http.get(f"{system.urls['sla']}/v1/tickets/{t}/sla") for t in (a, b, c, d)]
-        if all(
+        settled = all(
             v.status_code == 200 and all(k["state"] != "running" for k in v.json()["clocks"])
             for v in views
-        ):
-            break
-        await asyncio.sleep(0.2)
+        )
+        if not settled:
+            await asyncio.sleep(0.2)
+    assert settled, [v.text for v in views]
     response = await http.post(
         f"{system.urls['sla']}/v1/policies/simulate",
         json={
