@@ -113,6 +113,17 @@ class TopicReplay:
         await self.consumer.stop()
 
 
+async def topic_records(kafka: KafkaSettings, names: tuple[str, ...]) -> int:
+    """How many records the topics hold now (the sum of every partition's end offset)."""
+    replay = TopicReplay(kafka, names)
+    await replay.start()
+    try:
+        ends = await replay.consumer.end_offsets(list(replay.consumer.assignment()))
+        return sum(ends.values())
+    finally:
+        await replay.stop()
+
+
 async def rebuild(live: AsyncEngine, kafka: KafkaSettings, consumer_name: str,
                   progress: Callable[[int], None] | None = None) -> RebuildReport:
     """Replay the topics into scratch tables and switch the live projections over."""
