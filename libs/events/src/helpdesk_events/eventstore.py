@@ -6,12 +6,24 @@ import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_events.codec import decode, encode
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.tables import EVENTS_TABLE as T
+
+# Built once: SQLAlchemy then finds their compiled form in its cache without rebuilding them.
+_VERSION = sa.select(sa.func.max(T.c.version)).where(T.c.stream_id == sa.bindparam("stream_id"))
+#: A version meeting an existing one is a lost race, not an error: the unique
+#: (stream_id, version) constraint is the check, without aborting the transaction.
+_INSERT_NEW = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(T)
+    .on_conflict_do_nothing(index_elements=[T.c.stream_id, T.c.version])
+    .returning(T.c.event_id)
+    for dialect in (postgresql, sqlite)
+}
+_DELETE = sa.delete(T).where(T.c.event_id.in_(sa.bindparam("event_ids", expanding=True)))
 
 
 class ConcurrencyConflict(Exception):
@@ -26,7 +38,7 @@ class ConcurrencyConflict(Exception):
 
 async def stream_version(conn: AsyncConnection, stream_id: uuid.UUID) -> int:
     """The stream's last version, 0 for a stream without events."""
-    value = await conn.scalar(sa.select(sa.func.max(T.c.version)).where(T.c.stream_id == stream_id))
+    value = await conn.scalar(_VERSION, {"stream_id": stream_id})
     return int(value or 0)
 
 
@@ -41,11 +53,42 @@ async def append(
     Raises ConcurrencyConflict when the stream is not at `expected_version`, including when a
     concurrent writer wins the race. An envelope's `sequence`, when set, must equal its version.
     """
-    actual = await stream_version(conn, stream_id)
-    if actual != expected_version:
-        raise ConcurrencyConflict(stream_id, expected_version, actual)
-    if not envelopes:
+    rows = event_rows(stream_id, expected_version, envelopes)
+    if expected_version != 0 or not rows:
+        # A new stream needs no read: its version 1 conflicts exactly when the stream
+        # exists (streams start at 1 without gaps). Others must not leave a gap.
+        actual = await stream_version(conn, stream_id)
+        if actual != expected_version:
+            raise ConcurrencyConflict(stream_id, expected_version, actual)
+    if rows:
+        await _insert_or_conflict(conn, stream_id, expected_version, rows)
+
+
+async def _insert_or_conflict(
+    conn: AsyncConnection,
+    stream_id: uuid.UUID,
+    expected_version: int,
+    rows: list[dict[str, object]],
+) -> None:
+    """Insert the rows in one statement, or raise ConcurrencyConflict if a version is taken.
+
+    A version taken by a concurrent writer is skipped (ON CONFLICT DO NOTHING: no savepoint
+    needed, the caller's transaction stays usable); rows of the batch that did go in are
+    deleted again before the conflict is raised.
+    """
+    result = await conn.execute(_INSERT_NEW[conn.dialect.name], rows)
+    written = [row.event_id for row in result]
+    if len(written) == len(rows):
         return
+    if written:
+        await conn.execute(_DELETE, {"event_ids": written})
+    raise ConcurrencyConflict(stream_id, expected_version, await stream_version(conn, stream_id))
+
+
+def event_rows(
+    stream_id: uuid.UUID, expected_version: int, envelopes: Sequence[Envelope]
+) -> list[dict[str, object]]:
+    """The `events` rows `append` writes (for a caller composing its own statement)."""
     rows = []
     for offset, envelope in enumerate(envelopes, start=1):
         version = expected_version + offset
@@ -64,15 +107,7 @@ async def append(
                 "envelope": encode(envelope).value.decode(),
             }
         )
-    try:
-        # A savepoint keeps the caller's transaction usable after a lost race.
-        async with conn.begin_nested():
-            await conn.execute(sa.insert(T), rows)
-    except IntegrityError:
-        actual = await stream_version(conn, stream_id)
-        if actual != expected_version:
-            raise ConcurrencyConflict(stream_id, expected_version, actual) from None
-        raise
+    return rows
 
 
 async def read_stream(conn: AsyncConnection, stream_id: uuid.UUID) -> list[Envelope]:

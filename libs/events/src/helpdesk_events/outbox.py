@@ -45,9 +45,18 @@ NOTIFY_CHANNEL = "helpdesk_outbox"
 #: pg_try_advisory_xact_lock key: one relay publishes at a time per database, keeping order.
 RELAY_LOCK_KEY = 0x6864_6F62  # "hdob"
 
-_TXID = sa.cast(sa.cast(sa.func.pg_current_xact_id(), sa.Text), sa.BigInteger)
+#: The writing transaction's id (PostgreSQL), stored in each row's `txid`.
+CURRENT_TXID = _TXID = sa.cast(sa.cast(sa.func.pg_current_xact_id(), sa.Text), sa.BigInteger)
 _XMIN = sa.cast(
     sa.cast(sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot()), sa.Text), sa.BigInteger
+)
+
+#: Built once (cache-friendly). On PostgreSQL the insert also queues the NOTIFY in its
+#: RETURNING clause: no extra round trip, delivered once at commit (PostgreSQL folds
+#: identical notifications of a transaction) and dropped on rollback.
+_INSERT_SQLITE = sa.insert(T)
+_INSERT_POSTGRES = (
+    sa.insert(T).values(txid=_TXID).returning(sa.func.pg_notify(NOTIFY_CHANNEL, ""))
 )
 
 
@@ -70,6 +79,20 @@ async def add_to_outbox(conn: AsyncConnection, envelopes: Sequence[Envelope]) ->
     """Queue `envelopes` for publishing, in the caller's transaction (commit is the caller's)."""
     if not envelopes:
         return
+    rows = outbox_rows(envelopes)
+    conn.info[PENDING_FLAG] = True
+    if _is_postgres(conn):
+        (await conn.execute(_INSERT_POSTGRES, rows)).close()
+    else:
+        await conn.execute(_INSERT_SQLITE, rows)
+
+
+def outbox_rows(envelopes: Sequence[Envelope]) -> list[dict[str, Any]]:
+    """The outbox rows of `envelopes`, without `txid` (for a caller composing its own statement).
+
+    Whoever inserts them must set `txid` to CURRENT_TXID on PostgreSQL, NOTIFY
+    NOTIFY_CHANNEL and set `conn.info[PENDING_FLAG]`, as `add_to_outbox` does.
+    """
     rows = []
     for envelope in envelopes:
         record = encode(envelope)
@@ -83,13 +106,7 @@ async def add_to_outbox(conn: AsyncConnection, envelopes: Sequence[Envelope]) ->
                 "headers": [[name, value.decode("latin-1")] for name, value in record.headers],
             }
         )
-    conn.info[PENDING_FLAG] = True
-    if _is_postgres(conn):
-        await conn.execute(sa.insert(T).values(txid=_TXID), rows)
-        # Delivered at commit (and dropped on rollback): wakes the relay at once.
-        await conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
-    else:
-        await conn.execute(sa.insert(T), rows)
+    return rows
 
 
 async def pending_count(conn: AsyncConnection) -> int:
