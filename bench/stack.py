@@ -94,6 +94,8 @@ class Stack:
             f"{prefix}_PORT": str(port),
             f"{prefix}_DATABASE_URL": database_url,
             f"{prefix}_LOG_LEVEL": "WARNING",
+            # The load is one caller by design: the per-caller create limit would cap it.
+            "INTAKE_CREATE_RATE_PER_MINUTE": "0",
         })
         env.update(extra or {})
         return env

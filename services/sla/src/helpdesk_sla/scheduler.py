@@ -1,10 +1,12 @@
 """The timer scheduler: sleeps until the earliest due timer, fires due timers exactly once.
 
-Exactly once: a timer row is claimed (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the single
-writer on SQLite), its idempotency key inserted into `sla_firings`, the clock updated and the
-event put in the outbox, all in one transaction. Never early: only rows with `due_at <= now`
-are fetched. After downtime every overdue row is due at once; `late_by` is measured from
-its due time to the moment it fires.
+Exactly once: a batch of timer rows is claimed (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the
+single writer on SQLite), their tickets' states locked in one query, the idempotency keys
+inserted into `sla_firings`, the clocks updated and the events put in the outbox, all in one
+transaction per batch (one statement per table, whatever the batch size). A ticket whose
+state another transaction holds is left for a later pass, never waited for. Never early: only
+rows with `due_at <= now` are fetched. After downtime every overdue row is due at once;
+`late_by` is measured from its due time to the moment it fires.
 """
 
 from __future__ import annotations
@@ -12,17 +14,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from helpdesk_events.envelope import Event
 from helpdesk_runtime.upsert import insert_ignore
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .domain.decide import fire_timer
+from .domain.policies import SlaConfig
 from .domain.state import Decision, Timer, timers_for
-from .store import apply_decision, as_utc, load_config, load_state, timer_of
+from .store import apply_decisions, as_utc, load_config, lock_states, timer_of
 from .tables import sla_firings, sla_timers
 
 if TYPE_CHECKING:
@@ -32,6 +36,8 @@ log = logging.getLogger("helpdesk.sla.scheduler")
 
 #: A wake for an instant already past may race the writer's commit: look again this long.
 _GRACE = timedelta(seconds=1)
+#: Seconds to wait before retrying timers of tickets another transaction holds.
+_BUSY_RETRY = 0.02
 
 
 class Scheduler:
@@ -54,9 +60,7 @@ class Scheduler:
         """Until cancelled: fire what is due, then sleep until the next due time or a wake."""
         while True:
             self._event.clear()
-            fired = await self.fire_due(runtime.engine)
-            if fired:
-                runtime.wake_relay()
+            await self.fire_due(runtime.engine, on_batch=runtime.wake_relay)
             now = datetime.now(UTC)
             earliest = await self.earliest_due(runtime.reader)
             wake_at = now + timedelta(seconds=self.max_sleep)
@@ -82,19 +86,38 @@ class Scheduler:
             value = await conn.scalar(sa.select(sa.func.min(sla_timers.c.due_at)))
         return None if value is None else as_utc(value)
 
-    async def fire_due(self, engine: AsyncEngine) -> int:
-        """Fire every timer due now, in batches of one transaction each; returns how many fired."""
-        total = 0
-        while True:
-            fired, fetched = await self._fire_batch(engine)
-            total += fired
-            if fetched < self.batch_size:
-                return total
+    async def fire_due(
+        self, engine: AsyncEngine, *, on_batch: Callable[[], None] | None = None
+    ) -> int:
+        """Fire every timer due now, in batches of one transaction each; returns how many fired.
 
-    async def _fire_batch(self, engine: AsyncEngine) -> tuple[int, int]:
+        A full batch is followed at once by the next; `on_batch` runs after each commit that
+        fired something (the runtime wakes the outbox relay there). Policies and calendars are
+        read once per call, not per batch or timer.
+        """
+        total = 0
+        config: SlaConfig | None = None
+        # One pooled connection for the whole wake: no checkout and ping per batch.
+        async with engine.connect() as conn:
+            while True:
+                fired, fetched, busy, config = await self._fire_batch(conn, config)
+                total += fired
+                if fired and on_batch is not None:
+                    on_batch()
+                if busy:  # another writer holds some tickets: let it commit, then look again
+                    await asyncio.sleep(_BUSY_RETRY)
+                elif fetched < self.batch_size:
+                    return total
+
+    async def _fire_batch(
+        self, conn: AsyncConnection, config: SlaConfig | None
+    ) -> tuple[int, int, int, SlaConfig | None]:
+        """One transaction: claim up to `batch_size` due timers, fire them, persist in bulk.
+
+        Returns (events fired, timer rows fetched, tickets skipped as busy, config).
+        """
         now = datetime.now(UTC)
-        fired = 0
-        async with engine.begin() as conn:
+        async with conn.begin():
             query = (
                 sa.select(sla_timers)
                 .where(sla_timers.c.due_at <= now)
@@ -105,34 +128,40 @@ class Scheduler:
                 query = query.with_for_update(skip_locked=True)
             rows = (await conn.execute(query)).all()
             if not rows:
-                return 0, 0
-            timers = [timer_of(row) for row in rows]
-            keys = [t.key for t in timers]
-            await conn.execute(sa.delete(sla_timers).where(sla_timers.c.key.in_(keys)))
-            done = set(
-                await conn.scalars(sa.select(sla_firings.c.key).where(sla_firings.c.key.in_(keys)))
-            )
-            fresh = [t for t in timers if t.key not in done]
-            if fresh:
-                await conn.execute(
-                    insert_ignore(conn, sla_firings, ["key"]),
-                    [{"key": t.key, "fired_at": now} for t in fresh],
-                )
+                return 0, 0, 0, config
             by_ticket: dict[uuid.UUID, list[Timer]] = {}
-            for timer in fresh:  # due order within each ticket: a warning before its breach
+            for row in rows:  # due order within each ticket: a warning before its breach
+                timer = timer_of(row)
                 by_ticket.setdefault(timer.ticket_id, []).append(timer)
-            config = await load_config(conn)
-            for ticket_id, ticket_timers in by_ticket.items():
-                state = await load_state(conn, ticket_id, lock=True)
-                if state is None:
+            states, busy = await lock_states(conn, list(by_ticket))
+            for ticket_id in busy:  # their timer rows stay, unlocked at commit, for a later pass
+                del by_ticket[ticket_id]
+            keys = [t.key for timers in by_ticket.values() for t in timers]
+            if not keys:
+                return 0, len(rows), len(busy), config
+            await conn.execute(sa.delete(sla_timers).where(sla_timers.c.key.in_(keys)))
+            # The idempotency keys: only the ones this transaction inserted fire (one statement).
+            fresh = set(
+                await conn.scalars(
+                    insert_ignore(conn, sla_firings, ["key"]).returning(sla_firings.c.key),
+                    [{"key": key, "fired_at": now} for key in keys],
+                )
+            )
+            if config is None:
+                config = await load_config(conn)
+            decisions: list[tuple[uuid.UUID, Decision]] = []
+            fired = 0
+            for ticket_id, timers in by_ticket.items():
+                state = states.get(ticket_id)
+                pending = [t for t in timers if t.key in fresh]
+                if state is None or not pending:
                     continue
                 events: list[Event] = []
-                for timer in ticket_timers:
+                for timer in pending:
                     decision = fire_timer(state, timer, config, now)
                     state = decision.state or state
                     events.extend(decision.events)
-                await apply_decision(
-                    conn, ticket_id, Decision(state, events, timers_for(state)), at=now
-                )
+                decisions.append((ticket_id, Decision(state, events, timers_for(state))))
                 fired += len(events)
-        return fired, len(rows)
+            await apply_decisions(conn, decisions, at=now)
+        return fired, len(rows), len(busy), config

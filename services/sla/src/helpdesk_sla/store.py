@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +14,8 @@ from helpdesk_events.envelope import EVENT_TYPES, Envelope, Event, new_envelope
 from helpdesk_events.outbox import add_to_outbox
 from helpdesk_events.sla import SlaBreached, Target
 from helpdesk_events.tickets import TicketEvent
-from helpdesk_runtime.upsert import insert_ignore, upsert
+from helpdesk_runtime.upsert import insert_ignore
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .domain.policies import DEFAULT_CALENDAR_ID, Policy, SlaConfig, default_calendar
@@ -74,6 +75,41 @@ async def load_state(
     return None if text is None else TicketSla.model_validate_json(text)
 
 
+async def lock_states(
+    conn: AsyncConnection, ticket_ids: Sequence[uuid.UUID]
+) -> tuple[dict[uuid.UUID, TicketSla], set[uuid.UUID]]:
+    """The SLA states of `ticket_ids` in one query, locked; and the ids another writer holds.
+
+    On PostgreSQL rows locked by another transaction are skipped (`SKIP LOCKED`), never waited
+    for: a consumer holding a ticket's row waits for that ticket's timer rows, so waiting here
+    could deadlock. The skipped ids are returned as busy, for the caller to retry later.
+    """
+    if not ticket_ids:
+        return {}, set()
+    ids = sorted(set(ticket_ids))
+    query = (
+        sa.select(ticket_sla.c.ticket_id, ticket_sla.c.state)
+        .where(ticket_sla.c.ticket_id.in_(ids))
+        .order_by(ticket_sla.c.ticket_id)
+    )
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        query = query.with_for_update(skip_locked=True)
+    states = {
+        row.ticket_id: TicketSla.model_validate_json(row.state)
+        for row in await conn.execute(query)
+    }
+    absent = [t for t in ids if t not in states]
+    busy: set[uuid.UUID] = set()
+    if postgres and absent:  # rare: tell a locked row from a missing one
+        busy = set(
+            await conn.scalars(
+                sa.select(ticket_sla.c.ticket_id).where(ticket_sla.c.ticket_id.in_(absent))
+            )
+        )
+    return states, busy
+
+
 async def append_history(conn: AsyncConnection, envelope: Envelope) -> None:
     """Keep a ticket event for replays (idempotent by event id)."""
     event = envelope.data
@@ -119,40 +155,72 @@ async def apply_decision(
     causation: str | None = None,
 ) -> None:
     """Persist a decision in the caller's transaction: state, timers, breaches, outbox."""
+    await apply_decisions(conn, [(ticket_id, decision)], at=at, causation=causation)
+
+
+async def apply_decisions(
+    conn: AsyncConnection,
+    decisions: Sequence[tuple[uuid.UUID, Decision]],
+    *,
+    at: datetime,
+    causation: str | None = None,
+) -> None:
+    """Persist many tickets' decisions in the caller's transaction, one statement per table."""
+    if not decisions:
+        return
     now = datetime.now(UTC)
-    state = decision.state
-    if state is not None:
+    states = [
+        {
+            "ticket_id": d.state.ticket_id,
+            "created_at": d.state.facts.created_at,
+            "policy_id": d.state.policy_id,
+            "state": d.state.model_dump_json(),
+            "updated_at": now,
+        }
+        for _, d in decisions
+        if d.state is not None
+    ]
+    if states:
+        stmt = _dialect_insert(conn, ticket_sla)
+        changed = ("created_at", "policy_id", "state", "updated_at")
         await conn.execute(
-            upsert(
-                conn,
-                ticket_sla,
-                ["ticket_id"],
-                {
-                    "ticket_id": state.ticket_id,
-                    "created_at": state.facts.created_at,
-                    "policy_id": state.policy_id,
-                    "state": state.model_dump_json(),
-                    "updated_at": now,
-                },
-            )
+            stmt.on_conflict_do_update(
+                index_elements=["ticket_id"], set_={k: stmt.excluded[k] for k in changed}
+            ).returning(ticket_sla.c.ticket_id),
+            states,
         )
-    await sync_timers(conn, ticket_id, decision.timers)
-    for event in decision.events:
-        if isinstance(event, SlaBreached):
-            await conn.execute(
-                insert_ignore(conn, breaches, ["ticket_id", "target"]).values(
-                    ticket_id=event.ticket_id,
-                    target=event.target.value,
-                    policy_id=state.policy_id if state else "",
-                    due_at=event.due_at,
-                    breached_at=at,
-                    late_by_seconds=event.late_by_seconds,
-                    priority=event.priority,
-                    team=event.team,
-                    escalate=event.escalate,
-                )
-            )
-    await publish(conn, decision.events, at=at, causation=causation)
+    await sync_timers_many(conn, {ticket_id: d.timers for ticket_id, d in decisions})
+    rows = [
+        {
+            "ticket_id": event.ticket_id,
+            "target": event.target.value,
+            "policy_id": d.state.policy_id if d.state else "",
+            "due_at": event.due_at,
+            "breached_at": at,
+            "late_by_seconds": event.late_by_seconds,
+            "priority": event.priority,
+            "team": event.team,
+            "escalate": event.escalate,
+        }
+        for _, d in decisions
+        for event in d.events
+        if isinstance(event, SlaBreached)
+    ]
+    if rows:
+        await conn.execute(
+            insert_ignore(conn, breaches, ["ticket_id", "target"]).returning(breaches.c.ticket_id),
+            rows,
+        )
+    events = [event for _, d in decisions for event in d.events]
+    await publish(conn, events, at=at, causation=causation)
+
+
+# The `.returning(...)` on executemany INSERTs makes SQLAlchemy send one multi-row INSERT
+# ("insertmanyvalues") instead of one execution per row.
+
+
+def _dialect_insert(conn: AsyncConnection, table: sa.Table):  # type: ignore[no-untyped-def]
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 async def publish(
@@ -172,25 +240,37 @@ async def publish(
     await add_to_outbox(conn, envelopes)
 
 
-async def sync_timers(conn: AsyncConnection, ticket_id: uuid.UUID, timers: Sequence[Timer]) -> None:
-    """Make the ticket's stored timers exactly `timers` (others are stale generations)."""
-    keys = [t.key for t in timers]
-    await conn.execute(
-        sa.delete(sla_timers).where(
-            sla_timers.c.ticket_id == ticket_id,
-            sla_timers.c.key.not_in(keys) if keys else sa.true(),
+async def sync_timers_many(
+    conn: AsyncConnection, wanted: Mapping[uuid.UUID, Sequence[Timer]]
+) -> None:
+    """Make each ticket's stored timers exactly its `wanted` ones, in a few statements."""
+    if not wanted:
+        return
+    existing = set(
+        await conn.scalars(
+            sa.select(sla_timers.c.key).where(sla_timers.c.ticket_id.in_(list(wanted)))
         )
     )
-    for timer in timers:
+    keep = {timer.key for timers in wanted.values() for timer in timers}
+    stale = [key for key in existing if key not in keep]
+    if stale:
+        await conn.execute(sa.delete(sla_timers).where(sla_timers.c.key.in_(stale)))
+    missing = [
+        {
+            "key": timer.key,
+            "ticket_id": timer.ticket_id,
+            "target": timer.target.value,
+            "kind": timer.kind.value,
+            "generation": timer.generation,
+            "due_at": timer.due_at,
+        }
+        for timers in wanted.values()
+        for timer in timers
+        if timer.key not in existing
+    ]
+    if missing:
         await conn.execute(
-            insert_ignore(conn, sla_timers, ["key"]).values(
-                key=timer.key,
-                ticket_id=timer.ticket_id,
-                target=timer.target.value,
-                kind=timer.kind.value,
-                generation=timer.generation,
-                due_at=timer.due_at,
-            )
+            insert_ignore(conn, sla_timers, ["key"]).returning(sla_timers.c.key), missing
         )
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -60,21 +62,27 @@ class Sla:
         return [e for e in envelopes if ticket_id is None or e.subject == str(ticket_id)]
 
 
-@pytest.fixture
-async def sla(db_url: str) -> AsyncIterator[Sla]:
-    settings = SlaSettings(
+@asynccontextmanager
+async def running_sla(db_url: str, **settings: Any) -> AsyncIterator[Sla]:
+    """The sla app on `db_url` (settings overridable), started, with a client."""
+    app = create_app(SlaSettings(
         auth=NO_AUTH,
         database_url=db_url,
         kafka=KafkaSettings(bootstrap_servers="127.0.0.1:1"),
         log_json=False,
-        scheduler_max_sleep=30.0,
-    )
-    app = create_app(settings)
+        **{"scheduler_max_sleep": 30.0, **settings},
+    ))
     async with (
         LifespanManager(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as http,
     ):
         yield Sla(app, http)
+
+
+@pytest.fixture
+async def sla(db_url: str) -> AsyncIterator[Sla]:
+    async with running_sla(db_url) as running:
+        yield running
 
 
 def utcnow() -> datetime:

@@ -13,7 +13,7 @@ from helpdesk_events.tickets import Actor, CommentAdded, PriorityChanged, Reques
 from helpdesk_sla.store import as_utc
 from helpdesk_sla.tables import sla_firings, sla_timers
 
-from .conftest import Sla, utcnow
+from .conftest import Sla, running_sla, utcnow
 
 CATEGORY = "tests/timers"
 
@@ -119,6 +119,19 @@ async def test_overdue_timers_fire_at_once_with_their_true_late_by_and_only_once
     assert sorted(e.data.ticket_id for e in all_breaches) == sorted(tickets)
     async with sla.runtime.engine.connect() as conn:
         assert await conn.scalar(sa.select(sa.func.count()).select_from(sla_firings)) == 5
+
+
+async def test_more_due_timers_than_a_batch_fire_in_back_to_back_batches_each_once(db_url: str) -> None:
+    async with running_sla(db_url, timer_batch_size=2) as small:
+        await add_policy(small, 2, warn=None)
+        tickets = [uuid.uuid4() for _ in range(5)]
+        await small.feed(*(created(t, at=utcnow() - timedelta(seconds=10)) for t in tickets))
+        # One pass: three batches (2 + 2 + 1), the next started as soon as one was full.
+        await small.app.state.scheduler.fire_due(small.runtime.engine)
+        breaches = [e for e in await small.published() if isinstance(e.data, SlaBreached)]
+        assert sorted(e.data.ticket_id for e in breaches) == sorted(tickets)
+        async with small.runtime.engine.connect() as conn:
+            assert await conn.scalar(sa.select(sa.func.count()).select_from(sla_firings)) == 5
 
 
 async def test_priority_change_moves_the_ticket_to_another_policy_and_reschedules_its_timers(
