@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient
 from aiokafka.conn import CloseReason
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.protocol.metadata import MetadataRequest
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -37,6 +37,9 @@ from helpdesk_events.envelope import Envelope
 from helpdesk_events.topics import dlq
 
 log = logging.getLogger(__name__)
+
+#: "Nothing handled yet": earlier than any event.
+_BEGINNING = datetime.min.replace(tzinfo=UTC)
 
 _TOPIC_ALREADY_EXISTS = 36
 #: Longest `error` header written to a dead-letter record.
@@ -256,6 +259,12 @@ class ConsumerRunner:
         # Processing and revocation never interleave: both hold this lock.
         self._lock = asyncio.Lock()
         self._owned: set[TopicPartition] = set()
+        #: Per owned partition: the event time of the last record handled, and whether the
+        #: fetch position had reached the high watermark at the end of the last round.
+        self._event_time: dict[TopicPartition, datetime] = {}
+        self._caught_up: dict[TopicPartition, bool] = {}
+        self._rounds_since_assignment = 0
+        self._last_time: datetime | None = None
         self._done: dict[TopicPartition, int] = {}  # next offset to commit, per partition
         self._generation = 0  # bumped on every revoke: records fetched before it are stale
         self._stopping = False
@@ -329,6 +338,8 @@ class ConsumerRunner:
                     self._fetching = False
                 generation = self._generation
                 for tp, records in batch.items():
+                    if records:  # not caught up until this round is handled
+                        self._caught_up[tp] = False
                     for record in records:
                         async with self._lock:
                             if (
@@ -341,10 +352,13 @@ class ConsumerRunner:
                             if not await self._process(record):
                                 break  # stopping during a transient failure: redelivered later
                             self._done[tp] = record.offset + 1
+                            if self._last_time is not None:
+                                self._event_time[tp] = self._last_time
                     if self._stopping or self.broker_lost:
                         break
                 async with self._lock:
                     await self._commit_done(self._owned)
+                await self._note_positions(consumer)
         except asyncio.CancelledError:
             if not (self._stopping or self.broker_lost):
                 raise
@@ -389,7 +403,9 @@ class ConsumerRunner:
             envelope = decode(record.value)
         except Exception as exc:  # undecodable now means undecodable forever: no retry
             await self._dead_letter(record, exc, attempts=0)
+            self._last_time = None
             return True
+        self._last_time = envelope.time
         attempt = 0
         while True:
             try:
@@ -485,6 +501,32 @@ class ConsumerRunner:
             if self._done.get(tp) == offset:
                 del self._done[tp]
 
+    def handled_until(self) -> datetime | None:
+        """The event time up to which this member has handled its partitions; None: all of it.
+
+        None when every owned partition was caught up (position at the high watermark) at the
+        end of the last fetch round; else the earliest event time last handled on a partition
+        that still lags (`datetime.min` where none was handled yet, or before the first round
+        after an assignment). A timer keyed on event time must not fire past this instant:
+        the event that stops it may be waiting on the topic.
+        """
+        if self._consumer is None or self._rounds_since_assignment == 0:
+            return _BEGINNING
+        lagging = [self._event_time.get(tp, _BEGINNING)
+                   for tp in self._owned if not self._caught_up.get(tp, False)]
+        return min(lagging) if lagging else None
+
+    async def _note_positions(self, consumer: AIOKafkaConsumer) -> None:
+        """Record for each owned partition whether its position reached the high watermark."""
+        for tp in list(self._owned):
+            highwater = consumer.highwater(tp)
+            try:
+                position = await asyncio.wait_for(consumer.position(tp), 1.0)
+            except (KafkaError, TimeoutError, AssertionError, IllegalStateError):
+                position = None
+            self._caught_up[tp] = highwater is not None and position is not None and position >= highwater
+        self._rounds_since_assignment += 1
+
     def _fence(self) -> None:
         """A broker connection broke: commit nothing more, let `run()` end, tell the owner."""
         if self.broker_lost or self._stopping:
@@ -507,10 +549,13 @@ class ConsumerRunner:
                 self._owned -= revoked
                 for tp in revoked:
                     self._done.pop(tp, None)
+                    self._event_time.pop(tp, None)
+                    self._caught_up.pop(tp, None)
 
     async def _on_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         async with self._lock:
             self._owned = set(assigned)
+            self._rounds_since_assignment = 0  # new partitions: unknown until a round has run
         if self._owned:
             self._assigned_event.set()
 

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import datetime
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,12 @@ class ServiceRuntime:
     #: Totals of consumers and relays that were replaced after a broker outage.
     _retired: dict[str, int] = field(default_factory=lambda: {"handled": 0, "dead_lettered": 0, "published": 0},
                                      init=False)
+
+    def handled_until(self) -> datetime | None:
+        """The event time up to which every consumer has handled its partitions; None when all
+        are caught up (or none runs). Event-time timers must not fire past it (SLA)."""
+        marks = [m for m in (c.handled_until() for c in self.consumers) if m is not None]
+        return min(marks) if marks else None
 
     def counters(self) -> dict[str, int]:
         """Events handled, dead-lettered and published since the process started."""

@@ -5,8 +5,12 @@ single writer on SQLite), their tickets' states locked in one query, the idempot
 inserted into `sla_firings`, the clocks updated and the events put in the outbox, all in one
 transaction per batch (one statement per table, whatever the batch size). A ticket whose
 state another transaction holds is left for a later pass, never waited for. Never early: only
-rows with `due_at <= now` are fetched. After downtime every overdue row is due at once;
-`late_by` is measured from its due time to the moment it fires.
+rows with `due_at <= now` are fetched. Not ahead of the stream: nor past the event time up to
+which the consumer has handled its partitions (`until`, from `runtime.handled_until()`): the
+reply that stops a clock may still wait on the topic, behind a lagging consumer or after a
+restart, and must be applied before the breach it prevents is decided. After downtime every
+overdue row fires once the consumer has caught up; `late_by` is measured from its due time
+to the moment it fires.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ log = logging.getLogger("helpdesk.sla.scheduler")
 _GRACE = timedelta(seconds=1)
 #: Seconds to wait before retrying timers of tickets another transaction holds.
 _BUSY_RETRY = 0.02
+#: How soon to look again at due timers held back because the consumer lags.
+_LAG_RETRY = timedelta(milliseconds=50)
 
 
 class Scheduler:
@@ -60,12 +66,16 @@ class Scheduler:
         """Until cancelled: fire what is due, then sleep until the next due time or a wake."""
         while True:
             self._event.clear()
-            await self.fire_due(runtime.engine, on_batch=runtime.wake_relay)
+            until = runtime.handled_until()
+            await self.fire_due(runtime.engine, on_batch=runtime.wake_relay, until=until)
             now = datetime.now(UTC)
             earliest = await self.earliest_due(runtime.reader)
             wake_at = now + timedelta(seconds=self.max_sleep)
             if earliest is not None:
                 wake_at = min(wake_at, earliest)
+                if until is not None and earliest <= now:
+                    # Held back by the consumer's lag: look again as soon as it has moved on.
+                    wake_at = min(wake_at, now + _LAG_RETRY)
             if self._hint is not None:
                 if self._hint > now:
                     wake_at = min(wake_at, self._hint)
@@ -87,7 +97,8 @@ class Scheduler:
         return None if value is None else as_utc(value)
 
     async def fire_due(
-        self, engine: AsyncEngine, *, on_batch: Callable[[], None] | None = None
+        self, engine: AsyncEngine, *, on_batch: Callable[[], None] | None = None,
+        until: datetime | None = None,
     ) -> int:
         """Fire every timer due now, in batches of one transaction each; returns how many fired.
 
@@ -100,7 +111,7 @@ class Scheduler:
         # One pooled connection for the whole wake: no checkout and ping per batch.
         async with engine.connect() as conn:
             while True:
-                fired, fetched, busy, config = await self._fire_batch(conn, config)
+                fired, fetched, busy, config = await self._fire_batch(conn, config, until)
                 total += fired
                 if fired and on_batch is not None:
                     on_batch()
@@ -110,17 +121,18 @@ class Scheduler:
                     return total
 
     async def _fire_batch(
-        self, conn: AsyncConnection, config: SlaConfig | None
+        self, conn: AsyncConnection, config: SlaConfig | None, until: datetime | None = None
     ) -> tuple[int, int, int, SlaConfig | None]:
         """One transaction: claim up to `batch_size` due timers, fire them, persist in bulk.
 
         Returns (events fired, timer rows fetched, tickets skipped as busy, config).
         """
         now = datetime.now(UTC)
+        cutoff = now if until is None else min(now, until)
         async with conn.begin():
             query = (
                 sa.select(sla_timers)
-                .where(sla_timers.c.due_at <= now)
+                .where(sla_timers.c.due_at <= cutoff)
                 .order_by(sla_timers.c.due_at)
                 .limit(self.batch_size)
             )

@@ -68,9 +68,9 @@ async def running_sla(db_url: str, **settings: Any) -> AsyncIterator[Sla]:
     app = create_app(SlaSettings(
         auth=NO_AUTH,
         database_url=db_url,
-        kafka=KafkaSettings(bootstrap_servers="127.0.0.1:1"),
         log_json=False,
-        **{"scheduler_max_sleep": 30.0, **settings},
+        **{"scheduler_max_sleep": 30.0, "kafka": KafkaSettings(bootstrap_servers="127.0.0.1:1"),
+           **settings},
     ))
     async with (
         LifespanManager(app),
