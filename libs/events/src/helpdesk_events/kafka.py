@@ -59,7 +59,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 #: SQLSTATEs that are transient too: asyncpg reports them as a generic DBAPIError. Class 08
 #: (connection), 57P01-03 (shutdown, starting up), 53300 (too many connections),
 #: 40001/40P01 (serialization failure, deadlock: retrying is the documented answer).
-TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300", "40001", "40P01"})
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+TRANSIENT_SQLSTATES = UNAVAILABLE_SQLSTATES | {"40001", "40P01"}
 
 
 def is_transient(exc: BaseException, types: tuple[type[BaseException], ...] = TRANSIENT_ERRORS) -> bool:

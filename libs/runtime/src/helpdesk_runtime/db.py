@@ -12,6 +12,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from helpdesk_events.kafka import UNAVAILABLE_SQLSTATES
+
 log = logging.getLogger(__name__)
 
 #: Execution option that makes SQLite transactions plain (deferred) BEGINs: see `read_only`.
@@ -29,8 +31,8 @@ _PG_POOL_DEFAULTS: dict[str, Any] = {
 
 
 #: SQLSTATEs of a PostgreSQL that refuses or drops connections (besides class 08): admin or
-#: crash shutdown, shutting down / starting up, too many connections. Retrying later works.
-UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+#: crash shutdown, shutting down / starting up, too many connections. One list with the
+#: consumers' transient errors (helpdesk_events.kafka), which add serialization failures.
 
 
 def is_unavailable(exc: BaseException) -> bool:

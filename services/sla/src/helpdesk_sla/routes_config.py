@@ -67,6 +67,13 @@ async def _store_calendar(
     return CalendarOut(**calendar_view(calendar_id, definition))
 
 
+def _same_id(body_id: str | None, path_id: str) -> None:
+    """A PUT body may repeat its path's id, never name another."""
+    if body_id is not None and body_id != path_id:
+        raise Problem(422, "Validation failed", "The body id differs from the path.",
+                      errors=[field_error("id", "differs from the path")])
+
+
 @router.post(
     "/calendars",
     status_code=201,
@@ -88,13 +95,7 @@ async def create_calendar(body: CalendarIn, request: Request, response: Response
     summary="Create or replace a calendar",
 )
 async def put_calendar(calendar_id: str, body: CalendarIn, request: Request) -> CalendarOut:
-    if body.id is not None and body.id != calendar_id:
-        raise Problem(
-            422,
-            "Validation failed",
-            "The body id differs from the path.",
-            errors=[field_error("id", "differs from the path")],
-        )
+    _same_id(body.id, calendar_id)
     return await _store_calendar(request, calendar_id, body, create=False)
 
 
@@ -243,13 +244,7 @@ async def create_policy(body: PolicyIn, request: Request, response: Response) ->
     summary="Create or replace a policy",
 )
 async def put_policy(policy_id: str, body: PolicyIn, request: Request) -> PolicyOut:
-    if body.id is not None and body.id != policy_id:
-        raise Problem(
-            422,
-            "Validation failed",
-            "The body id differs from the path.",
-            errors=[field_error("id", "differs from the path")],
-        )
+    _same_id(body.id, policy_id)
     return await _store_policy(request, policy_id, body, create=False)
 
 
