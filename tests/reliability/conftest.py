@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from .seed import seed
+from .stream import TicketStream
 from .system import FaultSystem
 
 #: Every ticket of the suite has a subject starting with this (the loss checker's filter).
@@ -16,22 +18,31 @@ SUBJECT_PREFIX = "rel "
 
 @dataclass
 class Ledger:
-    """Every ticket the clients got a 201 for, across the scenarios."""
+    """Every ticket the clients got a 201 for, and every one they resolved, across the scenarios."""
 
     since: datetime
     created: dict[str, str] = field(default_factory=dict)
+    resolved: set[str] = field(default_factory=set)
+
+    def record(self, stream: TicketStream) -> None:
+        """Add what a finished stream created and resolved."""
+        self.created.update(stream.created)
+        self.resolved |= stream.resolved
 
 
 _TABLE: list[tuple[str, ...]] = []
-HEADER = ("fault", "tickets", "recovery", "lost", "doubled", "result")
+HEADER = ("fault", "tickets", "resolved", "recovery", "lost", "doubled",
+          "lost/doubled per projection", "result")
 
 
 @pytest.fixture(scope="session")
 def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultSystem]:
-    """The five services on a broker and a PostgreSQL cluster of their own (never the shared ones)."""
+    """The five services on a broker and a PostgreSQL cluster of their own (never the shared ones),
+    with a routing team of agents online and a survey policy (tests/reliability/seed.py)."""
     system = FaultSystem.create(tmp_path_factory.mktemp("reliability"))
     try:
         system.start_all()
+        seed(system)
         yield system
     finally:
         system.close()

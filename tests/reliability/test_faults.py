@@ -1,5 +1,6 @@
-"""Fault injection under a steady stream of tickets: crashes, a broker that forgets, a database
-that goes away, duplicated and malformed records. After each: nothing lost, nothing counted twice.
+"""Fault injection under a steady stream of tickets created and resolved: crashes, a broker that
+forgets, a database that goes away, duplicated and malformed records. After each: nothing lost,
+nothing counted twice, in intake's store, every inbox and every projection's own state.
 
 The scenarios run in file order on one private system (tests/reliability/system.py); each checks
 every ticket created since the suite started, so a later fault also re-proves the earlier ones.
@@ -46,7 +47,7 @@ async def converge(faults: FaultSystem, ledger: Ledger, timeout: float = 120.0) 
     started = time.monotonic()
     deadline = started + timeout
     while True:
-        report = await check(faults.database_urls, faults.urls["metrics"], ledger.created,
+        report = await check(faults.database_urls, faults.urls, ledger.created, ledger.resolved,
                              subject_prefix=SUBJECT_PREFIX, since=ledger.since, headers=faults.headers)
         if report.ok or time.monotonic() > deadline:
             break
@@ -54,7 +55,7 @@ async def converge(faults: FaultSystem, ledger: Ledger, timeout: float = 120.0) 
     if report.ok:
         # Duplicates would show up after the count first matched: look once more.
         await asyncio.sleep(1.0)
-        report = await check(faults.database_urls, faults.urls["metrics"], ledger.created,
+        report = await check(faults.database_urls, faults.urls, ledger.created, ledger.resolved,
                              subject_prefix=SUBJECT_PREFIX, since=ledger.since, headers=faults.headers)
     return report, time.monotonic() - started
 
@@ -83,9 +84,10 @@ async def partition_counts(bootstrap: str) -> dict[str, int]:
         await producer.stop()
 
 
-def row(fault: str, tickets: int, recovery: str, report: LossReport) -> tuple[str, ...]:
-    """One line of the faults-survived table."""
-    return (fault, str(tickets), recovery, str(report.lost), str(report.duplicated),
+def row(fault: str, stream: TicketStream, recovery: str, report: LossReport) -> tuple[str, ...]:
+    """One line of the faults-survived table (tickets and resolves of that scenario's stream)."""
+    return (fault, str(len(stream.created)), str(len(stream.resolved)), recovery,
+            str(report.lost), str(report.duplicated), report.by_projection(),
             "survived" if report.ok else "FAILED")
 
 
@@ -104,7 +106,7 @@ async def test_sigkill_of_each_service_mid_stream_loses_and_doubles_nothing(
         await asyncio.sleep(1.0)
     finally:
         await stream.stop()
-    ledger.created.update(stream.created)
+    ledger.record(stream)
 
     report, took = await converge(faults, ledger)
 
@@ -112,9 +114,11 @@ async def test_sigkill_of_each_service_mid_stream_loses_and_doubles_nothing(
     assert not stream.abandoned, (stream.abandoned, outcomes)
     # Requests that hit the dead intake failed at the client and were retried with their key.
     assert any(not code.isdigit() for code in outcomes), outcomes
+    # Routing assigned tickets and the stream resolved them: the projections have more than creations.
+    assert stream.resolved, (len(stream.created), len(stream.due))
     assert report.ok, report.describe()
     table.append(row(
-        "SIGKILL + restart of " + ", ".join(SERVICES), len(stream.created),
+        "SIGKILL + restart of " + ", ".join(SERVICES), stream,
         f"ready in <= {max(restarts.values()):.1f}s; converged {took:.1f}s", report,
     ))
 
@@ -125,7 +129,15 @@ async def test_broker_restart_recovers_by_replay_with_nothing_lost_or_doubled(
     stream = TicketStream(faults.urls["intake"], label=f"{SUBJECT_PREFIX}broker", headers=faults.headers).start()
     try:
         await asyncio.sleep(2.0)
+        # Settle before the broker forgets: only intake can replay what it published, so an
+        # event routing or sla published to the old broker and nobody consumed yet is lost
+        # for good (docs/reliability.md, "Known gap"). The stream resumes once it is down.
+        await stream.stop()
+        ledger.record(stream)
+        settled, _ = await converge(faults, ledger)
+        assert settled.ok, settled.describe()
         await asyncio.to_thread(faults.stop_broker)
+        stream.start()
         await asyncio.sleep(1.0)
         # From this thread: the broker dies with the thread that spawned it (pdeathsig).
         faults.start_broker()
@@ -137,7 +149,7 @@ async def test_broker_restart_recovers_by_replay_with_nothing_lost_or_doubled(
         await asyncio.sleep(2.0)
     finally:
         await stream.stop()
-    ledger.created.update(stream.created)
+    ledger.record(stream)
 
     report, took = await converge(faults, ledger, timeout=150.0)
 
@@ -146,7 +158,7 @@ async def test_broker_restart_recovers_by_replay_with_nothing_lost_or_doubled(
     # The topics came back from the services' ensure_topics, not from broker auto-creation.
     assert await partition_counts(faults.broker.bootstrap) == {t: 3 for t in topics.ALL}
     table.append(row(
-        "broker restart (memory lost) + intake replay", len(stream.created),
+        "broker restart (memory lost) + intake replay", stream,
         f"converged {time.monotonic() - back:.1f}s after the broker came back", report,
     ))
 
@@ -180,7 +192,7 @@ async def test_postgres_restart_answers_503_meanwhile_and_loses_nothing(
         await asyncio.sleep(1.0)
     finally:
         await stream.stop()
-    ledger.created.update(stream.created)
+    ledger.record(stream)
 
     report, took = await converge(faults, ledger)
 
@@ -194,7 +206,7 @@ async def test_postgres_restart_answers_503_meanwhile_and_loses_nothing(
     assert await dead_letters(faults) == dead_letters_before, "a database outage dead-lettered records"
     assert report.ok, report.describe()
     table.append(row(
-        "PostgreSQL fast shutdown + restart", len(stream.created),
+        "PostgreSQL fast shutdown + restart", stream,
         f"first 201 after {first_201:.1f}s; all ready {ready_after:.1f}s; converged {took:.1f}s",
         report,
     ))
@@ -222,7 +234,7 @@ async def test_duplicated_and_malformed_records_change_nothing_and_go_to_the_dlq
     finally:
         await producer.stop()
         await stream.stop()
-    ledger.created.update(stream.created)
+    ledger.record(stream)
 
     report, took = await converge(faults, ledger)
 
@@ -235,6 +247,6 @@ async def test_duplicated_and_malformed_records_change_nothing_and_go_to_the_dlq
     assert report.ok, report.describe()
     table.append(row(
         f"{len(originals)} ticket records delivered twice + {len(MALFORMED)} malformed records",
-        len(stream.created), f"converged {took:.1f}s; DLQ {len(expected)} = {len(MALFORMED)} x "
+        stream, f"converged {took:.1f}s; DLQ {len(expected)} = {len(MALFORMED)} x "
         f"{len(TICKET_CONSUMERS)} groups", report,
     ))
