@@ -7,6 +7,10 @@ outcomes from them. The period is a random week years back, so no
 other test's events fall into the window; agents, team, category and service are unique to
 the run. Every expected value below is arithmetic from the scenario.
 
+The scenario runs twice, with the same expected values: against the session's services on
+PostgreSQL, and against sla and metrics alone as processes on SQLite files (the embedded
+mode) beside a private broker of their own.
+
 Scenario: 60 tickets created at t0 + i * 10 min (i = 0..59), one category, assigned at creation
 to tier 1, agent ag1/ag2/ag3 by i % 3. Groups g = i // 10:
 - g0 email, vpn service: reply +1 h, resolved +2 h (FCR). CSAT 5 + NPS 10.
@@ -30,16 +34,19 @@ import math
 import random
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from helpdesk_events.codec import encode
 from helpdesk_events.kafka import make_producer
 from helpdesk_metrics.testing import History
 
 from .conftest import System
+from .sqlite_system import sqlite_system
 
 H = timedelta(hours=1)
 MIN = timedelta(minutes=1)
@@ -181,9 +188,11 @@ def mismatches(kpis: dict[str, dict[str, Any]], want: dict[str, dict[str, Any]])
     return out
 
 
-async def test_sixty_ticket_scenario_gives_every_kpi_and_rebuild_equals_live(
-    system: System, http: httpx.AsyncClient, kafka_bootstrap: str
-) -> None:
+async def play(system: System, http: httpx.AsyncClient, bootstrap: str) -> None:
+    """Publish the scenario to `bootstrap`, then check every KPI, as_of, a slice and rebuild.
+
+    `system` must run sla and metrics on that broker (`http` carries a token they accept).
+    """
     run = uuid.uuid4().hex[:8]
     t0 = datetime(2026, 1, 5, 9, tzinfo=UTC) - 28 * DAY * random.randrange(600, 1200)
     history, _ = build(t0, run)
@@ -204,7 +213,7 @@ async def test_sixty_ticket_scenario_gives_every_kpi_and_rebuild_equals_live(
     # time it has handled). Published in time order, as intake would have: a partition's
     # event times then only grow, which is what that watermark relies on.
     system.kill("sla")
-    producer = make_producer(kafka_bootstrap)
+    producer = make_producer(bootstrap)
     await producer.start()
     try:
         for envelope in sorted(history.envelopes, key=lambda e: e.time):
@@ -248,3 +257,24 @@ async def test_sixty_ticket_scenario_gives_every_kpi_and_rebuild_equals_live(
     again = await kpis()
     assert {k: v["value"] for k, v in again.items()} == {k: v["value"] for k, v in live.items()}
     assert mismatches(again, want) == []
+
+
+@pytest.fixture(scope="module")
+def sqlite_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, str]]:
+    """sla and metrics on SQLite files and a private broker, once for this module."""
+    with sqlite_system(tmp_path_factory.mktemp("e2e-sqlite"), ("sla", "metrics")) as pair:
+        yield pair
+
+
+async def test_sixty_ticket_scenario_gives_every_kpi_and_rebuild_equals_live(
+    system: System, http: httpx.AsyncClient, kafka_bootstrap: str
+) -> None:
+    await play(system, http, kafka_bootstrap)
+
+
+async def test_sixty_ticket_scenario_gives_the_same_kpis_on_sqlite(
+    sqlite_pair: tuple[System, str],
+) -> None:
+    sqlite, bootstrap = sqlite_pair
+    async with sqlite.client(timeout=10.0) as http:
+        await play(sqlite, http, bootstrap)
