@@ -44,7 +44,7 @@ FACT_COLUMNS = ["ticket_id", "created_at", "number", "requester_id", "channel", 
                 "first_assigned_at", "first_reply_at", "first_resolved_at", "last_resolved_at",
                 "resolved_tier", "resolved_by", "closed_at", "resolutions", "reopens", "contacts",
                 "transfers", "escalations", "talk_seconds", "research_seconds",
-                "after_work_seconds", "waiting_spans"]
+                "after_work_seconds", "waiting_spans", "last_event_at"]
 EVENT_COLUMNS = ["event_id", "ticket_id", "sequence", "at", "type", "agent", "data"]
 
 
@@ -75,12 +75,13 @@ def fact_rows(start: int, count: int, rnd: random.Random, now: datetime) -> tupl
         closed = resolved + timedelta(days=3) if done and rnd.random() < 0.5 else None
         if closed is not None and closed >= now:
             closed = None
-        status = ("closed" if closed else "resolved") if done else rnd.choice(["assigned", "open"])
+        status = ("closed" if closed else "resolved") if done else rnd.choice(["new", "open", "pending"])
         facts.append((
             ticket_id, created, f"HD-{n}", requester, channel, kind, category, priority, "[]",
             status, team, agent, tier, assigned if assigned < now else None, None,
             resolved if done else None, resolved if done else None, tier if done else None,
-            agent if done else None, closed, int(done), 0, 0, 0, 0, 0, 0, 0, "[]"))
+            agent if done else None, closed, int(done), 0, 0, 0, 0, 0, 0, 0, "[]",
+            closed or (resolved if done else (assigned if assigned < now else created))))
         events.append(_event(ticket_id, 1, created, "created", None, {
             "number": f"HD-{n}", "requester": {"id": requester}, "channel": channel,
             "type": kind, "category": category, "priority": priority, "tags": []}))

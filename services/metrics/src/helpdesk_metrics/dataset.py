@@ -127,3 +127,5 @@ class Dataset:
     default_calendar: Calendar = field(default_factory=Calendar.always_open)
     cost: CostModel = field(default_factory=CostModel)
     business_hours: bool = False
+    #: Selections several KPIs share (tickets created / resolved in a window), computed once.
+    memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)

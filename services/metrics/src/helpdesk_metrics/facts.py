@@ -68,6 +68,8 @@ class TicketFact:
     waiting_spans: tuple[tuple[datetime, datetime | None], ...] = ()
     change_at: datetime | None = None
     change_success: bool | None = None
+    #: Time of the latest ticket event folded in: the fact as of any later instant is this one.
+    last_event_at: datetime | None = None
     #: Business-hours calendar of the ticket's SLA clocks (set from the sla topic).
     calendar_id: str | None = field(default=None, compare=True)
 
@@ -124,11 +126,17 @@ def _updated(fact: TicketFact, changes: Iterable[Mapping[str, Any]]) -> dict[str
 
 
 def evolve(fact: TicketFact, event_type: str, data: Mapping[str, Any]) -> TicketFact:
-    """The fact after one ticket event (events of other topics and unknown types: unchanged)."""
+    """The fact after one ticket event (events of other topics: unchanged)."""
     if not event_type.startswith(_T):
         return fact
-    name = event_type[len(_T):].rsplit(".v", 1)[0]
     at = parse_time(data["occurred_at"])
+    after = _apply(fact, event_type[len(_T):].rsplit(".v", 1)[0], at, data)
+    if fact.last_event_at is not None and fact.last_event_at >= at:
+        return after
+    return replace(after, last_event_at=at)
+
+
+def _apply(fact: TicketFact, name: str, at: datetime, data: Mapping[str, Any]) -> TicketFact:
     by = data.get("by") or {}
     if name == "created":
         return replace(

@@ -61,20 +61,28 @@ class KpiDef:
 # --- selections and helpers -----------------------------------------------------------------
 
 
-def created(ds: Dataset, w: Window) -> list[TicketFact]:
+def _memo(ds: Dataset, key: tuple[object, ...], compute: Callable[[], Any]) -> Any:
+    if key not in ds.memo:
+        ds.memo[key] = compute()
+    return ds.memo[key]
+
+
+def created(ds: Dataset, w: Window) -> tuple[TicketFact, ...]:
     """Tickets created in the window."""
-    return [f for f in ds.facts if w.holds(f.created_at)]
+    return _memo(ds, ("created", w), lambda: tuple(f for f in ds.facts if w.holds(f.created_at)))
 
 
-def resolved(ds: Dataset, w: Window) -> list[TicketFact]:
+def resolved(ds: Dataset, w: Window) -> tuple[TicketFact, ...]:
     """Tickets resolved (or closed) at the cutoff whose last resolution is in the window."""
-    return [f for f in ds.facts if f.is_resolved and w.holds(f.last_resolved_at)]
+    return _memo(ds, ("resolved", w), lambda: tuple(
+        f for f in ds.facts if f.is_resolved and w.holds(f.last_resolved_at)))
 
 
-def backlog(ds: Dataset, w: Window) -> list[TicketFact]:
+def backlog(ds: Dataset, w: Window) -> tuple[TicketFact, ...]:
     """Tickets created before the window's stop and not resolved at it."""
-    return [f for f in ds.facts
-            if f.created_at is not None and f.created_at < w.stop and not f.is_resolved]
+    return _memo(ds, ("backlog", w), lambda: tuple(
+        f for f in ds.facts
+        if f.created_at is not None and f.created_at < w.stop and not f.is_resolved))
 
 
 def calendar_of(ds: Dataset, fact: TicketFact) -> Calendar:
@@ -218,13 +226,16 @@ def high_priority_backlog(ds: Dataset, w: Window) -> KpiResult:
 
 def forecast_backlog(ds: Dataset, w: Window, days: int) -> Forecast:
     """Forecast the backlog `days` past the stop from the window's daily net inflows."""
-    net: list[float] = []
-    day_end = w.stop
-    while day_end - timedelta(days=1) >= w.start:
-        day = Window(day_end - timedelta(days=1), day_end, w.cutoff)
-        net.append(len(created(ds, day)) - len(resolved(ds, day)))
-        day_end -= timedelta(days=1)
-    net.reverse()
+    whole = int((w.stop - w.start) / timedelta(days=1))
+    first = w.stop - whole * timedelta(days=1)
+    net = [0.0] * whole
+    # Day k is [first + k days, first + k + 1 days); the same tickets `created` / `resolved`
+    # would select for that day's window.
+    for tickets, sign, at in ((created(ds, w), 1, "created_at"), (resolved(ds, w), -1, "last_resolved_at")):
+        for f in tickets:
+            k = (getattr(f, at) - first) // timedelta(days=1)
+            if 0 <= k < whole:
+                net[k] += sign
     return project(len(backlog(ds, w)), net, days, w.stop)
 
 
@@ -425,16 +436,28 @@ def agent_availability(ds: Dataset, w: Window) -> KpiResult:
 
 def agent_rows(ds: Dataset, w: Window) -> list[dict[str, Any]]:
     """KPI 28's table: per agent resolved, FRT, resolution time, FCR, CSAT, reopen rate, utilization."""
+    return _memo(ds, ("agent_rows", w), lambda: _agent_rows(ds, w))
+
+
+def _agent_rows(ds: Dataset, w: Window) -> list[dict[str, Any]]:
     done = resolved(ds, w)
     online = online_seconds(ds.agent_statuses, w)
     work = _work_by_agent(ds, w)
     agents = sorted({a for a in (agent_of(f) for f in done) if a} | set(online)
                     | {a.agent for a in ds.answers if a.agent})
+    done_by: dict[str | None, list[TicketFact]] = defaultdict(list)
+    for f in done:
+        done_by[agent_of(f)].append(f)
+    replied_by: dict[str | None, list[TicketFact]] = defaultdict(list)
+    for f in ds.facts:
+        if f.created_at and w.holds(f.first_reply_at):
+            replied_by[f.agent].append(f)
+    answers_by: dict[str | None, list[Any]] = defaultdict(list)
+    for a in _answers(ds, w, "csat"):
+        answers_by[a.agent].append(a)
     rows = []
     for agent in agents:
-        mine = [f for f in done if agent_of(f) == agent]
-        replied = [f for f in ds.facts if f.agent == agent and f.created_at and w.holds(f.first_reply_at)]
-        answers = [a for a in _answers(ds, w, "csat") if a.agent == agent]
+        mine, replied, answers = done_by[agent], replied_by[agent], answers_by[agent]
         rows.append({
             "agent": agent,
             "resolved": len(mine),

@@ -48,9 +48,8 @@ class Reader:
 
 async def dataset(conn: AsyncConnection, reader: Reader, window: Window, query: Query,
                   filters: Filters | None = None) -> Dataset:
-    """The rows of `window`; live when its cutoff is now or later."""
+    """The rows of `window`, as of its cutoff."""
     return await load_dataset(conn, window, filters or query.filters,
-                              live=window.cutoff >= reader.now,
                               business_hours=query.business_hours,
                               default_calendar=reader.default_calendar)
 

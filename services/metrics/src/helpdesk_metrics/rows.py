@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from .facts import TicketFact, parse_time
 
 _TIME_FIELDS = frozenset({
     "created_at", "first_assigned_at", "first_reply_at", "first_resolved_at",
-    "last_resolved_at", "closed_at", "change_at",
+    "last_resolved_at", "closed_at", "change_at", "last_event_at",
 })
 FACT_COLUMNS = tuple(f.name for f in fields(TicketFact))
 #: Columns a ticket event may change (calendar_id belongs to the sla topic).
@@ -19,27 +20,35 @@ TICKET_COLUMNS = tuple(c for c in FACT_COLUMNS if c not in ("ticket_id", "calend
 
 def utc(value: datetime | None) -> datetime | None:
     """An aware UTC datetime (naive values, as SQLite returns them, are UTC)."""
-    if value is None:
-        return None
+    if value is None or value.tzinfo is timezone.utc:
+        return value
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _spans(value: Any) -> tuple[tuple[datetime, datetime | None], ...]:
+    return tuple((parse_time(a), None if b is None else parse_time(b)) for a, b in value or ())
+
+
+def _count(value: int | None) -> int:
+    return value or 0
+
+
+#: How each column becomes a fact field (a whole table is read per query: keep it cheap).
+_CONVERTERS: tuple[tuple[str, Callable[[Any], Any] | None], ...] = tuple(
+    (name, utc if name in _TIME_FIELDS
+     else (lambda v: tuple(v or ())) if name == "tags"
+     else _spans if name == "waiting_spans"
+     else _count if name in ("resolutions", "reopens", "contacts", "transfers", "escalations",
+                             "talk_seconds", "research_seconds", "after_work_seconds")
+     else None)
+    for name in FACT_COLUMNS
+)
 
 
 def fact_from_row(row: Mapping[str, Any]) -> TicketFact:
     """A TicketFact from a `ticket_facts` row."""
-    values: dict[str, Any] = {}
-    for name in FACT_COLUMNS:
-        value = row[name]
-        if name in _TIME_FIELDS:
-            value = utc(value)
-        elif name == "tags":
-            value = tuple(value or ())
-        elif name == "waiting_spans":
-            value = tuple((parse_time(a), None if b is None else parse_time(b)) for a, b in value or ())
-        elif name in ("resolutions", "reopens", "contacts", "transfers", "escalations",
-                      "talk_seconds", "research_seconds", "after_work_seconds"):
-            value = value or 0
-        values[name] = value
-    return TicketFact(**values)
+    return TicketFact(**{name: row[name] if convert is None else convert(row[name])
+                         for name, convert in _CONVERTERS})
 
 
 def fact_values(fact: TicketFact) -> dict[str, Any]:

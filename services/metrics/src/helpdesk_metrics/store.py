@@ -1,8 +1,9 @@
 """Reads: select the rows one KPI computation needs into a `Dataset` (a few indexed queries).
 
-Live windows (the cutoff is now or later) read the `ticket_facts` rows as they are; past
-windows and `as_of` refold each selected ticket's stored events up to the cutoff, with the
-same `facts.evolve` the consumer uses. Dimension filters apply to the facts as of the cutoff.
+A ticket's `ticket_facts` row is its fact as of any instant after its last event, so a window
+reads the rows as they are, except for the tickets touched at or after the window's cutoff
+(a past window, `as_of`): those are refolded from their stored events up to the cutoff, with
+the same `facts.evolve` the consumer uses. Dimension filters apply to the facts as of the cutoff.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_businesstime import Calendar, CalendarError
+from helpdesk_events.tickets import Status
 
 from .dataset import (
     AgentStatusRow,
@@ -45,6 +47,8 @@ from .tables import (
 )
 
 DIMENSIONS = ("team", "agent", "channel", "category", "priority", "tier", "type")
+#: Statuses in the backlog (every status of the contract but the done ones).
+OPEN_STATUSES = tuple(s.value for s in Status if s.value not in DONE_STATUSES)
 _COUNTED_EVENTS = ("helpdesk.ticket.work_logged.v1", "helpdesk.ticket.resolved.v1",
                    "helpdesk.ticket.reopened.v1")
 
@@ -73,25 +77,42 @@ class Filters:
         return fact is not None and all(fact.dimension(d) == v for d, v in wanted)
 
 
-def _preselect(window: Window) -> sa.Select:
-    """Ticket ids that can matter to a window (see the KPI conventions)."""
+def _preselect(window: Window) -> sa.CompoundSelect:
+    """Ticket ids that can matter to a window (see the KPI conventions).
+
+    A union of one indexed range per reason instead of one OR over the table: at a million
+    tickets the OR is a full scan per query.
+    """
     f = ticket_facts.c
     lower = window.start - REPEAT_WINDOW
-    return sa.select(f.ticket_id).where(
-        f.created_at < window.stop,
-        sa.or_(f.status.is_(None), f.status.not_in(DONE_STATUSES), f.last_resolved_at >= lower,
-               f.created_at >= lower, f.change_at >= window.start),
+    reasons = (
+        f.created_at >= lower,
+        f.last_resolved_at >= lower,
+        f.change_at >= window.start,
+        sa.or_(f.status.is_(None), f.status.in_(OPEN_STATUSES)),
     )
+    return sa.union(*(sa.select(f.ticket_id).where(f.created_at < window.stop, reason)
+                      for reason in reasons))
 
 
-async def load_facts(conn: AsyncConnection, window: Window, live: bool) -> dict[UUID, TicketFact]:
+async def load_facts(conn: AsyncConnection, window: Window) -> dict[UUID, TicketFact]:
     """The facts of the tickets that can matter to `window`, as of its cutoff."""
-    ids = _preselect(window)
-    if live:
-        rows = (await conn.execute(sa.select(ticket_facts)
-                                   .where(ticket_facts.c.ticket_id.in_(ids)))).mappings()
-        return {r["ticket_id"]: fact_from_row(r) for r in rows}
-    return await _fold_facts(conn, ticket_events.c.ticket_id.in_(ids), window.cutoff)
+    return await _facts(conn, ticket_facts.c.ticket_id.in_(_preselect(window)), window.cutoff)
+
+
+async def _facts(conn: AsyncConnection, which: Any, cutoff: datetime) -> dict[UUID, TicketFact]:
+    """The facts of the `which` tickets as of `cutoff`.
+
+    A row whose last event is before the cutoff already is the fact as of then; only the
+    tickets touched since are refolded from their events (few, unless the cutoff is old).
+    """
+    f = ticket_facts.c
+    rows = (await conn.execute(sa.select(ticket_facts).where(
+        which, sa.or_(f.last_event_at.is_(None), f.last_event_at < cutoff)))).mappings()
+    out = {r["ticket_id"]: fact_from_row(r) for r in rows}
+    touched = sa.select(f.ticket_id).where(which, f.last_event_at >= cutoff)
+    out.update(await _fold_facts(conn, ticket_events.c.ticket_id.in_(touched), cutoff))
+    return out
 
 
 async def _fold_facts(conn: AsyncConnection, which: Any, cutoff: datetime) -> dict[UUID, TicketFact]:
@@ -110,18 +131,11 @@ async def _fold_facts(conn: AsyncConnection, which: Any, cutoff: datetime) -> di
     return {tid: fold(tid, events, calendar[tid]) for tid, events in streams.items()}
 
 
-async def _facts_by_id(conn: AsyncConnection, ids: set[UUID], window: Window,
-                       live: bool) -> dict[UUID, TicketFact]:
+async def _facts_by_id(conn: AsyncConnection, ids: set[UUID], window: Window) -> dict[UUID, TicketFact]:
     out: dict[UUID, TicketFact] = {}
     chunk = sorted(ids)
     for i in range(0, len(chunk), 500):
-        part = chunk[i:i + 500]
-        if live:
-            rows = (await conn.execute(sa.select(ticket_facts)
-                                       .where(ticket_facts.c.ticket_id.in_(part)))).mappings()
-            out.update({r["ticket_id"]: fact_from_row(r) for r in rows})
-        else:
-            out.update(await _fold_facts(conn, ticket_events.c.ticket_id.in_(part), window.cutoff))
+        out.update(await _facts(conn, ticket_facts.c.ticket_id.in_(chunk[i:i + 500]), window.cutoff))
     return out
 
 
@@ -146,10 +160,10 @@ async def load_targets(conn: AsyncConnection) -> dict[str, tuple[float, str]]:
     return {r.kpi: (r.value, r.direction) for r in (await conn.execute(sa.select(targets))).all()}
 
 
-async def load_dataset(conn: AsyncConnection, window: Window, filters: Filters, *, live: bool,
+async def load_dataset(conn: AsyncConnection, window: Window, filters: Filters, *,
                        business_hours: bool, default_calendar: Calendar) -> Dataset:
     """Every row the KPIs of `window` read, filtered by `filters`."""
-    all_facts = await load_facts(conn, window, live)
+    all_facts = await load_facts(conn, window)
     facts = {tid: f for tid, f in all_facts.items() if filters.matches(f)}
 
     events_q = (sa.select(ticket_events.c.ticket_id, ticket_events.c.type, ticket_events.c.at,
@@ -169,7 +183,7 @@ async def load_dataset(conn: AsyncConnection, window: Window, filters: Filters, 
         # Events of tickets outside the preselection still need their ticket's dimensions.
         wanted = {r.ticket_id for r in (*event_rows, *sla_rows)} | {
             r.ticket_id for r in (*sent_rows, *answer_rows) if r.ticket_id is not None}
-        known.update(await _facts_by_id(conn, wanted - set(known), window, live))
+        known.update(await _facts_by_id(conn, wanted - set(known), window))
 
     def ticket_ok(tid: UUID | None, skip: tuple[str, ...] = ()) -> bool:
         return filters.matches(known.get(tid) if tid else None, skip)

@@ -56,6 +56,7 @@ ticket_facts = sa.Table(
     sa.Column("change_at", _Time, index=True),
     sa.Column("change_success", sa.Boolean),
     sa.Column("calendar_id", sa.String(100)),
+    sa.Column("last_event_at", _Time, index=True),
 )
 
 ticket_events = sa.Table(
