@@ -104,6 +104,6 @@ def run(stack: Stack, profiler: Profiler | None, expected_seconds: float = 60) -
     result.notes.append(
         f"{report['records']:,} records replayed ({report['tickets']:,} tickets, "
         f"{report['undecodable']} undecodable, {report['attempts']} switch attempt(s)); the raw "
-        f"consume read {records:,} records of the same four topics; the rebuild replays into a "
-        f"scratch SQLite database, then copies into the live PostgreSQL tables (both timed)")
+        f"consume read {records:,} records of the same four topics; the rebuild folds the "
+        f"replay in memory, then bulk-inserts into the live PostgreSQL tables (both timed)")
     return result
