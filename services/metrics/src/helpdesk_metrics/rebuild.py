@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -91,22 +91,20 @@ class TopicReplay:
             await asyncio.sleep(0.05)
         return set()
 
-    async def read_round(self) -> list[Any]:
-        """Records up to each partition's high watermark (as seen by the fetches)."""
-        records: list[Any] = []
+    async def read_round(self) -> AsyncIterator[list[Any]]:
+        """Records up to each partition's high watermark (as seen by the fetches), a fetch at a time."""
         remaining = set(self.consumer.assignment())
         idle = 0
         while remaining and idle < 10:
             batch = await self.consumer.getmany(*remaining, timeout_ms=100)
             got = sum(len(v) for v in batch.values())
             idle = 0 if got else idle + 1
-            for messages in batch.values():
-                records.extend(messages)
+            if got:
+                yield [record for messages in batch.values() for record in messages]
             for tp in list(remaining):
                 highwater = self.consumer.highwater(tp)
                 if highwater is not None and await self.consumer.position(tp) >= highwater:
                     remaining.discard(tp)
-        return records
 
     async def stop(self) -> None:
         """Disconnect."""
@@ -189,19 +187,23 @@ async def rebuild(live: AsyncEngine, kafka: KafkaSettings, consumer_name: str,
         await replay.start()
         seen = bad = 0
         for attempt in range(1, MAX_SWITCH_ATTEMPTS + 1):
-            while records := await replay.read_round():
-                for record in records:
-                    try:
-                        envelope = decode(record.value)
-                    except Exception:  # noqa: BLE001 - poison records are the DLQ's business
-                        bad += 1
-                        continue
-                    projection.apply(envelope)
-                    seen += 1
-                    if progress is not None and seen % CHUNK == 0:
+            fetched = True
+            while fetched:
+                fetched = False
+                async for records in replay.read_round():
+                    fetched = True
+                    for record in records:
+                        try:
+                            envelope = decode(record.value)
+                        except Exception:  # noqa: BLE001 - poison records are the DLQ's business
+                            bad += 1
+                            continue
+                        projection.apply(envelope)
+                        seen += 1
+                    if progress is not None:
                         progress(seen)
-            if progress is not None:
-                progress(seen)
+                    # The fold is CPU only: let the API and the live consumer run between fetches.
+                    await asyncio.sleep(0)
             if await _switch(live, projection):
                 tickets = len(projection.changes.keys() | {
                     key[0] for key in projection.rows[ticket_facts.name]})
