@@ -95,23 +95,43 @@ def _preselect(window: Window) -> sa.CompoundSelect:
                       for reason in reasons))
 
 
-async def load_facts(conn: AsyncConnection, window: Window) -> dict[UUID, TicketFact]:
-    """The facts of the tickets that can matter to `window`, as of its cutoff."""
-    return await _facts(conn, ticket_facts.c.ticket_id.in_(_preselect(window)), window.cutoff)
+def _matching(filters: Filters, skip: tuple[str, ...] = ()) -> list[Any]:
+    """`filters` as conditions on ticket_facts (what `Filters.matches` checks on a fact)."""
+    f = ticket_facts.c
+    out: list[Any] = []
+    for name, value in filters.items():
+        if name in skip:
+            continue
+        if name == "tier":
+            out.append(f.tier == int(value) if value.isdigit() else sa.false())
+        else:
+            out.append(f[name] == value)
+    return out
 
 
-async def _facts(conn: AsyncConnection, which: Any, cutoff: datetime) -> dict[UUID, TicketFact]:
-    """The facts of the `which` tickets as of `cutoff`.
+async def load_facts(conn: AsyncConnection, window: Window,
+                     filters: Filters = Filters()) -> dict[UUID, TicketFact]:
+    """The facts matching `filters` of the tickets that can matter to `window`, as of its cutoff."""
+    return await _facts(conn, ticket_facts.c.ticket_id.in_(_preselect(window)), window.cutoff,
+                        filters)
 
-    A row whose last event is before the cutoff already is the fact as of then; only the
-    tickets touched since are refolded from their events (few, unless the cutoff is old).
+
+async def _facts(conn: AsyncConnection, which: Any, cutoff: datetime,
+                 filters: Filters = Filters(), skip: tuple[str, ...] = ()) -> dict[UUID, TicketFact]:
+    """The facts of the `which` tickets as of `cutoff` that match `filters` (but `skip`).
+
+    A row whose last event is before the cutoff already is the fact as of then (so the
+    filters apply in SQL); only the tickets touched since are refolded from their events
+    (few, unless the cutoff is old) and filtered here.
     """
     f = ticket_facts.c
     rows = (await conn.execute(sa.select(ticket_facts).where(
-        which, sa.or_(f.last_event_at.is_(None), f.last_event_at < cutoff)))).mappings()
+        which, sa.or_(f.last_event_at.is_(None), f.last_event_at < cutoff),
+        *_matching(filters, skip)))).mappings()
     out = {r["ticket_id"]: fact_from_row(r) for r in rows}
     touched = sa.select(f.ticket_id).where(which, f.last_event_at >= cutoff)
-    out.update(await _fold_facts(conn, ticket_events.c.ticket_id.in_(touched), cutoff))
+    refolded = await _fold_facts(conn, ticket_events.c.ticket_id.in_(touched), cutoff)
+    out.update({tid: fact for tid, fact in refolded.items() if filters.matches(fact, skip)})
     return out
 
 
@@ -131,11 +151,13 @@ async def _fold_facts(conn: AsyncConnection, which: Any, cutoff: datetime) -> di
     return {tid: fold(tid, events, calendar[tid]) for tid, events in streams.items()}
 
 
-async def _facts_by_id(conn: AsyncConnection, ids: set[UUID], window: Window) -> dict[UUID, TicketFact]:
+async def _facts_by_id(conn: AsyncConnection, ids: set[UUID], window: Window,
+                       filters: Filters = Filters(), skip: tuple[str, ...] = ()) -> dict[UUID, TicketFact]:
     out: dict[UUID, TicketFact] = {}
     chunk = sorted(ids)
     for i in range(0, len(chunk), 500):
-        out.update(await _facts(conn, ticket_facts.c.ticket_id.in_(chunk[i:i + 500]), window.cutoff))
+        out.update(await _facts(conn, ticket_facts.c.ticket_id.in_(chunk[i:i + 500]),
+                                window.cutoff, filters, skip))
     return out
 
 
@@ -163,8 +185,7 @@ async def load_targets(conn: AsyncConnection) -> dict[str, tuple[float, str]]:
 async def load_dataset(conn: AsyncConnection, window: Window, filters: Filters, *,
                        business_hours: bool, default_calendar: Calendar) -> Dataset:
     """Every row the KPIs of `window` read, filtered by `filters`."""
-    all_facts = await load_facts(conn, window)
-    facts = {tid: f for tid, f in all_facts.items() if filters.matches(f)}
+    facts = await load_facts(conn, window, filters)
 
     events_q = (sa.select(ticket_events.c.ticket_id, ticket_events.c.type, ticket_events.c.at,
                           ticket_events.c.agent, ticket_events.c.seconds, ticket_events.c.kind)
@@ -178,18 +199,31 @@ async def load_dataset(conn: AsyncConnection, window: Window, filters: Filters, 
     answer_rows = (await conn.execute(sa.select(survey_answers).where(
         survey_answers.c.at >= window.start, survey_answers.c.at < window.stop))).all()
 
-    known = dict(all_facts)
+    # The matching facts of every ticket an event row of the window refers to.
+    matching = dict(facts)
+    # Work counts for the agent who logged it: the ticket need only match the other filters.
+    worked: dict[UUID, TicketFact] = {}
+    # Surveys of tickets that exist but do not match; a survey of an unknown ticket is
+    # judged by its own agent and team.
+    other_surveyed: dict[UUID, TicketFact] = {}
     if filters.items():
-        # Events of tickets outside the preselection still need their ticket's dimensions.
-        wanted = {r.ticket_id for r in (*event_rows, *sla_rows)} | {
-            r.ticket_id for r in (*sent_rows, *answer_rows) if r.ticket_id is not None}
-        known.update(await _facts_by_id(conn, wanted - set(known), window))
+        surveyed = {r.ticket_id for r in (*sent_rows, *answer_rows) if r.ticket_id is not None}
+        wanted = {r.ticket_id for r in (*event_rows, *sla_rows)} | surveyed
+        matching.update(await _facts_by_id(conn, wanted - set(matching), window, filters))
+        other_surveyed = await _facts_by_id(conn, surveyed - set(matching), window)
+        if filters.agent is not None:
+            work = {r.ticket_id for r in event_rows
+                    if r.type == "helpdesk.ticket.work_logged.v1" and r.agent == filters.agent}
+            worked = await _facts_by_id(conn, work, window, filters, skip=("agent",))
 
-    def ticket_ok(tid: UUID | None, skip: tuple[str, ...] = ()) -> bool:
-        return filters.matches(known.get(tid) if tid else None, skip)
+    def ticket_ok(tid: UUID | None) -> bool:
+        return not filters.items() or tid in matching
+
+    def work_ok(tid: UUID) -> bool:
+        return tid in worked if filters.agent is not None else ticket_ok(tid)
 
     def survey_ok(tid: UUID | None, agent: str | None, team: str | None) -> bool:
-        if tid is not None and tid in known:
+        if tid is not None and (tid in matching or tid in other_surveyed):
             return ticket_ok(tid)
         own = {"agent": agent, "team": team}
         return all(own.get(d, "\0") == v for d, v in filters.items())
@@ -200,7 +234,7 @@ async def load_dataset(conn: AsyncConnection, window: Window, filters: Filters, 
             # Work counts for the agent who logged it, on tickets matching the other filters.
             if filters.agent is not None and r.agent != filters.agent:
                 continue
-            if not ticket_ok(r.ticket_id, skip=("agent",)):
+            if not work_ok(r.ticket_id):
                 continue
         elif not ticket_ok(r.ticket_id):
             continue

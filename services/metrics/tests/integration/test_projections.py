@@ -186,3 +186,18 @@ async def _fresh_report(envelopes: list[Envelope]) -> dict[str, Any]:
             return values(await report(engine))
         finally:
             await engine.dispose()
+
+
+async def test_filters_apply_to_the_facts_as_of_the_cutoff(engine: AsyncEngine) -> None:
+    scenario = build_reference()
+    await feed(engine, scenario.history.envelopes)
+    # C is a1's from +2 h and a4's from its transfer at +3 h: as of +2.5 h it counts for a1.
+    before = T0 + 2 * H + 30 * M
+    a1 = await report(engine, filters=Filters(agent="a1"), as_of=before)
+    a4 = await report(engine, filters=Filters(agent="a4"), as_of=before)
+    assert (a1["ticket_volume"]["value"], a4["ticket_volume"]["value"]) == (2, 0)  # A C
+    net = await report(engine, filters=Filters(team="net"), as_of=before)
+    assert net["ticket_volume"]["value"] == 0
+    # Live, C has moved on.
+    a4_now = await report(engine, filters=Filters(agent="a4"))
+    assert a4_now["ticket_volume"]["value"] == 1
