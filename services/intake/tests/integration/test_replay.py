@@ -57,6 +57,26 @@ async def test_replay_queues_every_event_in_global_order(make_intake: MakeIntake
         assert await _outbox_ids(intake) == stored[5:]
 
 
+async def test_replay_puts_events_still_waiting_in_the_outbox_back_in_store_order(
+    make_intake: MakeIntake,
+) -> None:
+    async with make_intake() as intake:
+        await _some_history(intake)
+        await _clear_outbox(intake)
+        # The broker is gone: the last ticket's resolution waits in the outbox, ahead of
+        # anything the replay queues.
+        ticket = await intake.create(subject="Written during the outage")
+        await intake.command(ticket["id"], "resolve", {"resolution_code": "fixed"})
+        waiting = await _outbox_ids(intake)
+        assert len(waiting) >= 2
+        response = await intake.http.post("/v1/admin/replay", headers=bearer("admin"))
+        assert response.status_code == 202, response.text
+        # Each event once, in the store's order: the creation before the resolution.
+        stored = await _store_ids(intake)
+        assert await _outbox_ids(intake) == stored
+        assert stored[-len(waiting):] == waiting
+
+
 def test_the_replay_command_queues_the_store_of_the_configured_database(
     make_intake: MakeIntake, db_url: str
 ) -> None:
