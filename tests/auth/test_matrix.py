@@ -72,6 +72,8 @@ MATRIX: dict[str, Matrix] = {
         ("POST", "/v1/tickets/{ticket_id}/change-outcome"): STAFF,
         ("POST", "/v1/tickets/{ticket_id}/merge"): STAFF,
         ("POST", "/v1/admin/replay"): ADMIN,
+        # Every publisher has it (helpdesk_runtime.republish); intake answers 409: it replays.
+        ("POST", "/v1/admin/republish"): ADMIN,
     },
     "routing": {
         ("GET", "/v1/teams"): READ,
@@ -93,6 +95,7 @@ MATRIX: dict[str, Matrix] = {
         ("POST", "/v1/route/preview"): STAFF,
         ("GET", "/v1/tickets/{ticket_id}/routing"): READ,
         ("POST", "/v1/tickets/{ticket_id}/transfer"): STAFF,
+        ("POST", "/v1/admin/republish"): ADMIN,
     },
     "sla": {
         ("GET", "/v1/calendars"): READ,
@@ -108,6 +111,7 @@ MATRIX: dict[str, Matrix] = {
         ("POST", "/v1/policies/simulate"): SUPERVISE,
         ("GET", "/v1/tickets/{ticket_id}/sla"): READ,
         ("GET", "/v1/breaches"): READ,
+        ("POST", "/v1/admin/republish"): ADMIN,
     },
     "surveys": {
         ("GET", "/v1/survey-policies"): READ,
@@ -121,6 +125,7 @@ MATRIX: dict[str, Matrix] = {
         ("POST", "/v1/surveys/{token}/responses"): PUBLIC,
         ("GET", "/s/{token}"): PUBLIC,
         ("POST", "/s/{token}"): PUBLIC,
+        ("POST", "/v1/admin/republish"): ADMIN,
     },
     "metrics": {
         ("GET", "/v1/kpis"): READ,

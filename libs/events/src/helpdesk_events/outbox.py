@@ -15,6 +15,12 @@ a later pass and can never be skipped. Writers of one key are serialised by the 
 (the event store's version check, or one consumer per partition), so per key position
 order is commit order.
 SQLite has a single writer, so position order is commit order.
+
+Retention: with `retain` set, the relay copies the rows it deletes into the `published`
+table in the same transaction (one INSERT ... SELECT), and prunes copies older than `retain`
+now and then. `republish(conn, since)` queues retained envelopes again under their own event
+ids: after a memory-only broker lost records nobody had consumed, consumers get them again and
+their inboxes drop the ones they had.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from helpdesk_events.codec import encode
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.tables import OUTBOX_TABLE as T
+from helpdesk_events.tables import PUBLISHED_TABLE as P
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,10 @@ _INSERT_SQLITE = sa.insert(T)
 _INSERT_POSTGRES = (
     sa.insert(T).values(txid=_TXID).returning(sa.func.pg_notify(NOTIFY_CHANNEL, ""))
 )
+
+
+#: The columns the published log copies from the outbox, as stored (no re-encoding).
+_COPIED = ("event_id", "event_type", "topic", "key", "value", "headers")
 
 
 class OutboxPublishError(RuntimeError):
@@ -114,6 +125,41 @@ async def pending_count(conn: AsyncConnection) -> int:
     return int(await conn.scalar(sa.select(sa.func.count()).select_from(T)) or 0)
 
 
+async def republish(conn: AsyncConnection, since: datetime | None = None) -> int:
+    """Queue the retained envelopes published at/after `since` (None: all) again; returns how many.
+
+    Runs in the caller's transaction. Each event id is queued once, in its original publish
+    order (so per key in order), with the same envelope: consumers' inboxes drop repeats.
+    """
+    first = sa.select(sa.func.min(P.c.position)).group_by(P.c.event_id)
+    if since is not None:
+        first = first.where(P.c.published_at >= _utc(since))
+    columns = [P.c[name] for name in _COPIED]
+    names = list(_COPIED)
+    if _is_postgres(conn):
+        columns.insert(0, _TXID.label("txid"))
+        names.insert(0, "txid")
+    source = sa.select(*columns).where(P.c.position.in_(first)).order_by(P.c.position)
+    result = await conn.execute(sa.insert(T).from_select(names, source))
+    count = max(result.rowcount or 0, 0)
+    if count:
+        conn.info[PENDING_FLAG] = True
+        if _is_postgres(conn):
+            await conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+    return count
+
+
+async def prune_published(conn: AsyncConnection, older_than: datetime) -> int:
+    """Delete retained envelopes published before `older_than`; returns how many."""
+    result = await conn.execute(sa.delete(P).where(P.c.published_at < _utc(older_than)))
+    return max(result.rowcount or 0, 0)
+
+
+async def retained_count(conn: AsyncConnection) -> int:
+    """Envelopes in the published log."""
+    return int(await conn.scalar(sa.select(sa.func.count()).select_from(P)) or 0)
+
+
 class OutboxRelay:
     """Publishes the outbox in commit order per key; marks rows sent only after the broker's ack."""
 
@@ -125,8 +171,14 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval: float = 1.0,
         max_backoff: float = 30.0,
+        retain: timedelta | None = None,
+        prune_interval: float = 300.0,
     ) -> None:
         self._engine = engine
+        #: Keep a copy of each published row this long (None: no `published` table).
+        self._retain = retain
+        self._prune_interval = prune_interval
+        self._pruned_at: float | None = None
         self._producer = producer
         self._batch_size = batch_size
         self._poll_interval = poll_interval
@@ -179,6 +231,7 @@ class OutboxRelay:
                     await asyncio.sleep(delay)
                     continue
                 failures = 0
+                await self._prune_if_due()
                 if count >= self._batch_size:
                     continue  # more is waiting
                 with contextlib.suppress(TimeoutError):
@@ -256,7 +309,37 @@ class OutboxRelay:
             ) from cause
 
     async def _mark_sent(self, conn: AsyncConnection, rows: Sequence[OutboxRow]) -> None:
-        await conn.execute(sa.delete(T).where(T.c.position.in_([row.position for row in rows])))
+        sent = T.c.position.in_([row.position for row in rows])
+        if self._retain is not None:
+            # Copied server-side in the delete's transaction: no row leaves unretained.
+            copy = sa.select(T.c.position, *(T.c[name] for name in _COPIED),
+                             sa.literal(datetime.now(UTC), P.c.published_at.type)).where(sent)
+            await conn.execute(
+                sa.insert(P).from_select(["position", *_COPIED, "published_at"], copy)
+            )
+        await conn.execute(sa.delete(T).where(sent))
+
+    async def prune(self) -> int:
+        """Drop retained copies older than the retention; returns how many (0 without retention)."""
+        if self._retain is None:
+            return 0
+        async with self._engine.begin() as conn:
+            count = await prune_published(conn, datetime.now(UTC) - self._retain)
+        if count:
+            log.info("pruned %d published envelopes older than %s", count, self._retain)
+        return count
+
+    async def _prune_if_due(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if self._retain is None or (
+            self._pruned_at is not None and now - self._pruned_at < self._prune_interval
+        ):
+            return
+        self._pruned_at = now
+        try:
+            await self.prune()
+        except Exception as exc:  # publishing matters more: try again next interval
+            log.warning("pruning the published log failed: %s", exc)
 
     async def _ensure_listening(self) -> None:
         if self._engine.dialect.name != "postgresql":
@@ -293,6 +376,11 @@ class OutboxRelay:
 
     def _on_notify(self, *_args: Any) -> None:
         self._wakeup.set()
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite stores naive text: compare everything as UTC.
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _is_postgres(conn: AsyncConnection) -> bool:

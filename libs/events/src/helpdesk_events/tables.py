@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 OUTBOX = "outbox"
+PUBLISHED = "published"
 INBOX = "inbox"
 EVENTS = "events"
 
@@ -41,6 +42,28 @@ def outbox_table(md: sa.MetaData) -> sa.Table:
             "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
         sqlite_autoincrement=True,
+    )
+
+
+def published_table(md: sa.MetaData) -> sa.Table:
+    """Outbox rows the broker acknowledged, kept for a retention period to re-publish them.
+
+    A memory-only broker forgets records nobody consumed yet; `outbox.republish` copies
+    these back into the outbox under the same event ids (consumers' inboxes drop repeats).
+    """
+    return sa.Table(
+        PUBLISHED,
+        md,
+        # The row's outbox position (positions are never reused): the original publish order.
+        sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("event_id", sa.Uuid, nullable=False),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column("topic", sa.String(249), nullable=False),
+        sa.Column("key", sa.LargeBinary, nullable=False),
+        sa.Column("value", sa.LargeBinary, nullable=False),
+        sa.Column("headers", sa.JSON, nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Index("ix_published_published_at", "published_at"),
     )
 
 
@@ -88,6 +111,16 @@ def drop_outbox(op: Any) -> None:
     _drop(op, outbox_table(sa.MetaData()))
 
 
+def create_published(op: Any) -> None:
+    """Create the published-envelopes table from an alembic migration."""
+    _create(op, published_table(sa.MetaData()))
+
+
+def drop_published(op: Any) -> None:
+    """Drop the published-envelopes table from an alembic migration."""
+    _drop(op, published_table(sa.MetaData()))
+
+
 def create_inbox(op: Any) -> None:
     """Create the inbox table from an alembic migration."""
     _create(op, inbox_table(sa.MetaData()))
@@ -122,5 +155,6 @@ def _drop(op: Any, table: sa.Table) -> None:
 # The tables the outbox, inbox and event store modules query.
 _md = sa.MetaData()
 OUTBOX_TABLE = outbox_table(_md)
+PUBLISHED_TABLE = published_table(_md)
 INBOX_TABLE = inbox_table(_md)
 EVENTS_TABLE = events_table(_md)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from helpdesk_events.envelope import EVENT_TYPES, Envelope, Event, new_envelope
 from helpdesk_events.kafka import ensure_topics, make_producer
-from helpdesk_events.tables import events_table, inbox_table, outbox_table
+from helpdesk_events.tables import events_table, inbox_table, outbox_table, published_table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MakePing = Callable[..., Envelope]
@@ -51,9 +51,10 @@ def make_ping(ping_class: type[Event]) -> MakePing:
 
 @pytest.fixture
 def metadata() -> sa.MetaData:
-    """A service-like MetaData: outbox, inbox, event store and an `effects` table for handlers."""
+    """A service-like MetaData: outbox, published log, inbox, event store and an `effects` table."""
     md = sa.MetaData()
     outbox_table(md)
+    published_table(md)
     inbox_table(md)
     events_table(md)
     sa.Table(

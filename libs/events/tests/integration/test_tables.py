@@ -10,12 +10,15 @@ from helpdesk_events.tables import (
     create_event_store,
     create_inbox,
     create_outbox,
+    create_published,
     drop_event_store,
     drop_inbox,
     drop_outbox,
+    drop_published,
     events_table,
     inbox_table,
     outbox_table,
+    published_table,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 def service_metadata() -> sa.MetaData:
     md = sa.MetaData()
     outbox_table(md)
+    published_table(md)
     inbox_table(md)
     events_table(md)
     return md
@@ -31,6 +35,7 @@ def service_metadata() -> sa.MetaData:
 def upgrade(sync_conn: sa.Connection) -> None:
     op = Operations(MigrationContext.configure(sync_conn))
     create_outbox(op)
+    create_published(op)
     create_inbox(op)
     create_event_store(op)
 
@@ -39,6 +44,7 @@ def downgrade(sync_conn: sa.Connection) -> None:
     op = Operations(MigrationContext.configure(sync_conn))
     drop_event_store(op)
     drop_inbox(op)
+    drop_published(op)
     drop_outbox(op)
 
 
@@ -56,9 +62,9 @@ async def test_migration_helpers_match_the_declared_tables_and_drop_cleanly(
     async with db_engine.begin() as conn:
         await conn.run_sync(upgrade)
     async with db_engine.connect() as conn:
-        assert await conn.run_sync(table_names) >= {"outbox", "inbox", "events"}
+        assert await conn.run_sync(table_names) >= {"outbox", "published", "inbox", "events"}
         assert await conn.run_sync(autogenerate_diff) == []
     async with db_engine.begin() as conn:
         await conn.run_sync(downgrade)
     async with db_engine.connect() as conn:
-        assert not await conn.run_sync(table_names) & {"outbox", "inbox", "events"}
+        assert not await conn.run_sync(table_names) & {"outbox", "published", "inbox", "events"}

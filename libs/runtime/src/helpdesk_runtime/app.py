@@ -19,6 +19,7 @@ from .db import is_unavailable
 from .logs import configure_logging
 from .openapi import document_problems
 from .problems import Problem, install_problem_handlers, problem_response
+from .republish import router as republish_router
 from .runtime import ServiceRuntime
 
 
@@ -151,7 +152,8 @@ def build_app(
     """Compose a service: lifespan starts/stops the runtime; common endpoints are added.
 
     Every route of `routers` needs a valid bearer token (their own dependencies add the role
-    rules); `public_routers` and health/readiness/API description stay open. Raises
+    rules); `public_routers` and health/readiness/API description stay open. A publishing
+    runtime also gets `POST /v1/admin/republish` (admin only; helpdesk_runtime.republish). Raises
     ValueError when auth is enabled without a usable secret or key: the service refuses to start.
     """
     settings = runtime.settings
@@ -204,6 +206,9 @@ def build_app(
 
     for router in routers:
         app.include_router(router, dependencies=[Depends(authenticate)])
+    if runtime.publishes:
+        # Every publisher answers it; those without a published log (intake) with 409.
+        app.include_router(republish_router, dependencies=[Depends(authenticate)])
     for router in public_routers:
         app.include_router(router)
 

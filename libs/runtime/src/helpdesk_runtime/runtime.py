@@ -14,11 +14,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -34,6 +35,7 @@ from helpdesk_events.kafka import (
     watch_broker_connections,
 )
 from helpdesk_events.outbox import PENDING_FLAG, OutboxRelay
+from helpdesk_events.tables import PUBLISHED
 
 from .db import create_engine, ping, read_only
 from .migrations import upgrade
@@ -71,6 +73,9 @@ class ServiceRuntime:
     producer: AIOKafkaProducer | None = field(default=None, init=False)
     relay: OutboxRelay | None = field(default=None, init=False)
     consumers: list[ConsumerRunner] = field(default_factory=list, init=False)
+    #: True when this publisher keeps a log of published envelopes (its schema has the
+    #: `published` table): the relay retains and prunes it, `/v1/admin/republish` reads it.
+    retains_published: bool = field(default=False, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _broker_checked_at: float = field(default=0.0, init=False)
     #: Set when a connection of this build's producer or consumers breaks: rebuild them all.
@@ -103,6 +108,9 @@ class ServiceRuntime:
             self._wake_relay_after_outbox_writes()
         if self.settings.migrate_on_start and self.migrations is not None:
             await upgrade(self.engine, self.migrations)
+        if self.publishes:
+            with contextlib.suppress(Exception):  # database away: asked again with the broker
+                await self.has_published_log()
         self._tasks.append(asyncio.create_task(self._kafka_supervisor(), name="kafka-supervisor"))
         for job in self.background:
             self._tasks.append(asyncio.create_task(self._guard(job), name=getattr(job, "__name__", "job")))
@@ -127,6 +135,14 @@ class ServiceRuntime:
                 self.wake_relay()
 
         event.listen(self.engine.sync_engine.pool, "checkin", on_checkin)
+
+    async def has_published_log(self) -> bool:
+        """True when this publisher's schema has the `published` table (remembered once seen)."""
+        if not self.retains_published and self.publishes:
+            async with self.engine.connect() as conn:
+                self.retains_published = await conn.run_sync(
+                    lambda sync: sa.inspect(sync).has_table(PUBLISHED))
+        return self.retains_published
 
     def wake_relay(self) -> None:
         """Tell the relay new outbox rows were committed (saves a poll interval)."""
@@ -208,7 +224,13 @@ class ServiceRuntime:
         watch_broker_connections(self.producer.client, self._broker_lost.set)
         await self.producer.start()
         if self.publishes:
-            self.relay = OutboxRelay(self.engine, self.producer)
+            outbox = self.settings.outbox
+            await self.has_published_log()
+            self.relay = OutboxRelay(
+                self.engine, self.producer,
+                retain=timedelta(hours=outbox.retention_hours) if self.retains_published else None,
+                prune_interval=outbox.prune_interval_seconds,
+            )
             self._kafka_tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         for sub in self.subscriptions:
             group = self.settings.name + sub.group_suffix

@@ -54,6 +54,17 @@ class KafkaSettings(BaseSettings):
         return options
 
 
+class OutboxSettings(BaseSettings):
+    """The relay's published log (env `OUTBOX_*`): how long acknowledged envelopes are kept."""
+
+    model_config = SettingsConfigDict(env_prefix="OUTBOX_", extra="ignore")
+
+    #: Published envelopes are kept this long for `POST /v1/admin/republish`, then pruned.
+    retention_hours: float = Field(default=72.0, gt=0, le=24 * 366)
+    #: Seconds between prunes of the published log.
+    prune_interval_seconds: float = Field(default=300.0, gt=0)
+
+
 class ServiceSettings(BaseSettings):
     """What every service needs; subclasses set `env_prefix` (e.g. `INTAKE_`) and defaults."""
 
@@ -72,6 +83,7 @@ class ServiceSettings(BaseSettings):
     #: Handler attempts before a record goes to the dead-letter topic.
     consumer_max_retries: int = Field(default=3, ge=0)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     #: Bearer-token verification (env `AUTH_*`); `AuthSettings(enabled=False)` only for tests/dev.
     auth: AuthSettings = Field(default_factory=AuthSettings)
 

@@ -5,7 +5,7 @@
 | agent | read everything, preview, transfer tickets, set their own status |
 | supervisor | also create/replace/delete teams, agents and rules of their teams (token `teams`), set the status of their teams' agents |
 | integrator | read (GET) only |
-| admin | everything |
+| admin | everything, incl. `POST /v1/admin/republish` (from helpdesk_runtime: re-publish the published log) |
 | requester | nothing |
 """
 

@@ -4,7 +4,7 @@
 |---|---|
 | agent, integrator | read calendars, policies, a ticket's clocks and breaches |
 | supervisor | also create/replace/delete calendars and policies, simulate a policy |
-| admin | everything |
+| admin | everything, incl. `POST /v1/admin/republish` (from helpdesk_runtime: re-publish the published log) |
 | requester | nothing |
 """
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from helpdesk_events.tables import inbox_table, outbox_table
+from helpdesk_events.tables import inbox_table, outbox_table, published_table
 
 metadata = sa.MetaData()
 inbox = inbox_table(metadata)
 outbox = outbox_table(metadata)
+published = published_table(metadata)
 
 _Position = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _Instant = sa.DateTime(timezone=True)

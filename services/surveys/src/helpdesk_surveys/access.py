@@ -5,7 +5,7 @@
 | anybody with a link | read and answer that survey (`/v1/surveys/{token}`, `/s/{token}`): the signed link is the credential |
 | agent, integrator | list surveys and policies |
 | supervisor | also create/replace/delete survey policies, open agent-satisfaction rounds |
-| admin | everything |
+| admin | everything, incl. `POST /v1/admin/republish` (from helpdesk_runtime: re-publish the published log) |
 | requester | nothing else |
 """
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from helpdesk_events.tables import inbox_table, outbox_table
+from helpdesk_events.tables import inbox_table, outbox_table, published_table
 
 metadata = sa.MetaData()
 inbox = inbox_table(metadata)
 outbox = outbox_table(metadata)
+published = published_table(metadata)
 
 Time = sa.DateTime(timezone=True)
 
