@@ -11,6 +11,7 @@ Each KPI is a pure function `(Dataset, Window) -> KpiResult`. Conventions, once:
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -156,8 +157,10 @@ def online_at(rows: Iterable[AgentStatusRow], at: datetime) -> set[str]:
 
 def support_cost(ds: Dataset, w: Window) -> tuple[float, float, float]:
     """(labour cost of work logged in the window, overhead share, total)."""
-    labour = sum(e.seconds / 3600 * ds.cost.hourly_cost(e.agent) for e in _work_events(ds, w)
-                 if e.seconds)
+    # fsum: exactly rounded, so the total does not depend on the order the rows come in
+    # (a rebuild inserts them in another order than the live consumer did).
+    labour = math.fsum(e.seconds / 3600 * ds.cost.hourly_cost(e.agent)
+                       for e in _work_events(ds, w) if e.seconds)
     overhead = ds.cost.monthly_overhead * (w.length / MONTH)
     return labour, overhead, labour + overhead
 
@@ -422,7 +425,7 @@ def agent_utilization(ds: Dataset, w: Window) -> KpiResult:
     """26. Work logged in the window / time agents were online in it."""
     online = online_seconds(ds.agent_statuses, w)
     work = _work_by_agent(ds, w)
-    return rate(sum(work.values()), sum(online.values()), breakdown={
+    return rate(math.fsum(work.values()), math.fsum(online.values()), breakdown={
         a: stats.ratio(work.get(a, 0.0), online.get(a, 0.0)) for a in sorted(set(online) | set(work))})
 
 
@@ -430,7 +433,7 @@ def agent_availability(ds: Dataset, w: Window) -> KpiResult:
     """27. Time online / scheduled time (default calendar's business seconds per known agent)."""
     online = online_seconds(ds.agent_statuses, w)
     scheduled = business_seconds_between(ds.default_calendar, w.start, w.stop) if w.stop > w.start else 0.0
-    return rate(sum(online.values()), scheduled * len(online), breakdown={
+    return rate(math.fsum(online.values()), scheduled * len(online), breakdown={
         a: stats.ratio(s, scheduled) for a, s in sorted(online.items())})
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 def mean(values: Sequence[float]) -> float | None:
     """Arithmetic mean; None for no values."""
-    return sum(values) / len(values) if values else None
+    return math.fsum(values) / len(values) if values else None
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -35,7 +35,7 @@ def coefficient_of_variation(values: Sequence[float]) -> float | None:
     """Population standard deviation / mean; None without values or with a zero mean."""
     if not values:
         return None
-    m = sum(values) / len(values)
+    m = math.fsum(values) / len(values)
     if m == 0:
         return None
     return statistics.pstdev(values) / m
