@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -14,25 +16,48 @@ from helpdesk_events.tables import INBOX_TABLE as T
 Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
 
 
+@lru_cache(maxsize=4)
+def _record_statement(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Built once: the values go in as parameters (a statement per call costs more CPU in
+    # SQLAlchemy's cache-key walk than the round trip).
+    return insert(T).on_conflict_do_nothing()
+
+
 async def record_once(conn: AsyncConnection, consumer: str, event_id: uuid.UUID) -> bool:
     """Record that `consumer` handled `event_id`; True the first time, False for a redelivery."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     # On PostgreSQL a concurrent insert of the same id waits for the other transaction and
     # then does nothing: two instances handling one event after a rebalance count it once.
-    statement = insert(T).values(consumer=consumer, event_id=event_id).on_conflict_do_nothing()
-    result = await conn.execute(statement)
+    result = await conn.execute(_record_statement(conn.dialect.name),
+                                {"consumer": consumer, "event_id": event_id})
     return result.rowcount == 1
 
 
-def transactional_handler(
-    engine: AsyncEngine, consumer_name: str, handler: Handler
-) -> Callable[[Envelope], Awaitable[None]]:
+class TransactionalHandler:
+    """`handler(conn, envelope)` once per event id, in one transaction with its inbox row.
+
+    Call it with one envelope, or `batch(envelopes)` to handle several in a single
+    transaction (one BEGIN/COMMIT, one WAL flush): all of them or, on any error, none (the
+    consumer runner then falls back to one transaction per record, to find the culprit).
+    """
+
+    def __init__(self, engine: AsyncEngine, consumer_name: str, handler: Handler) -> None:
+        self._engine = engine
+        self._consumer = consumer_name
+        self._handler = handler
+        self.__name__ = f"transactional_{getattr(handler, '__name__', 'handler')}"
+
+    async def __call__(self, envelope: Envelope) -> None:
+        await self.batch((envelope,))
+
+    async def batch(self, envelopes: Sequence[Envelope]) -> None:
+        """Handle `envelopes` in order, in one transaction."""
+        async with self._engine.begin() as conn:
+            for envelope in envelopes:
+                if await record_once(conn, self._consumer, envelope.id):
+                    await self._handler(conn, envelope)
+
+
+def transactional_handler(engine: AsyncEngine, consumer_name: str, handler: Handler) -> TransactionalHandler:
     """Wrap `handler(conn, envelope)`: once per event id, in one transaction with the inbox row."""
-
-    async def handle(envelope: Envelope) -> None:
-        async with engine.begin() as conn:
-            if await record_once(conn, consumer_name, envelope.id):
-                await handler(conn, envelope)
-
-    handle.__name__ = f"transactional_{getattr(handler, '__name__', 'handler')}"
-    return handle
+    return TransactionalHandler(engine, consumer_name, handler)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +46,8 @@ _TOPIC_ALREADY_EXISTS = 36
 _MAX_ERROR_BYTES = 4000
 
 Handle = Callable[[Envelope], Awaitable[None]]
+#: Handles several envelopes at once, all or nothing (one database transaction).
+HandleBatch = Callable[[Sequence[Envelope]], Awaitable[None]]
 
 #: Handler errors that say "the infrastructure is down", not "this record is poison": the
 #: runner retries them until they pass (the partition waits) instead of dead-lettering the
@@ -222,6 +224,12 @@ class ConsumerRunner:
     error in headers, and the runner moves on. Errors of a `transient` type are retried
     until they pass (backoff capped at 30 s), never dead-lettered. Nothing is dropped silently.
 
+    With `handle_batch` (all-or-nothing, e.g. `TransactionalHandler.batch`), the records of a
+    partition that a fetch brought are handled as one batch, a transaction instead of one per
+    record. A batch that raises is retried in halves until the failing record is alone; that
+    one gets the retries and the DLQ above. A poison record costs log2(batch) rollbacks, never
+    its neighbours' effects.
+
     When a broker connection breaks the runner is fenced (see the module docstring):
     `run()` returns, `on_broker_lost()` is called, and a new runner must take over.
     """
@@ -241,11 +249,13 @@ class ConsumerRunner:
         transient: tuple[type[BaseException], ...] = TRANSIENT_ERRORS,
         consumer_options: Mapping[str, Any] | None = None,
         on_broker_lost: Callable[[], None] | None = None,
+        handle_batch: HandleBatch | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self.group_id = group_id
         self.topics = tuple(topics)
         self._handle = handle
+        self._handle_batch = handle_batch
         self._producer = producer
         self._max_retries = max_retries
         self._retry_backoff = retry_backoff
@@ -275,6 +285,9 @@ class ConsumerRunner:
         self._assigned_event = asyncio.Event()
         #: Records handled (the handler returned), records sent to a DLQ, since start.
         self.handled_total = 0
+        #: Batches handled in one call of `handle_batch`, and batches that fell back.
+        self.batches_total = 0
+        self.batch_fallbacks_total = 0
         self.dlq_total = 0
         self.last_handled_at: datetime | None = None
         #: The handler's last error while a record is being retried, None once it passes.
@@ -341,20 +354,8 @@ class ConsumerRunner:
                 for tp, records in batch.items():
                     if records:  # not caught up until this round is handled
                         self._caught_up[tp] = False
-                    for record in records:
-                        async with self._lock:
-                            if (
-                                self._stopping
-                                or self.broker_lost
-                                or generation != self._generation
-                                or tp not in self._owned
-                            ):
-                                break
-                            if not await self._process(record):
-                                break  # stopping during a transient failure: redelivered later
-                            self._done[tp] = record.offset + 1
-                            if self._last_time is not None:
-                                self._event_time[tp] = self._last_time
+                    if not await self._handle_records(tp, records, generation):
+                        break
                     if self._stopping or self.broker_lost:
                         break
                 async with self._lock:
@@ -396,16 +397,71 @@ class ConsumerRunner:
             self._consumer = None
             await _close_consumer(consumer)
 
-    async def _process(self, record: ConsumerRecord) -> bool:
-        """Handle or dead-letter `record`; False when stopping left it unfinished."""
+    def _stale(self, tp: TopicPartition, generation: int) -> bool:
+        """True when records of `tp` fetched in `generation` must not be handled any more."""
+        return (self._stopping or self.broker_lost or generation != self._generation
+                or tp not in self._owned)
+
+    async def _handle_records(
+        self, tp: TopicPartition, records: Sequence[ConsumerRecord], generation: int
+    ) -> bool:
+        """Handle one partition's fetched records in order; False when the round must stop."""
+        i, limit = 0, len(records)
+        while i < len(records):
+            async with self._lock:
+                if self._stale(tp, generation):
+                    return False
+                envelope = None
+                if self._handle_batch is not None:
+                    run = _decoded_run(records, i, limit)
+                    if len(run) > 1:
+                        if await self._process_batch(run):
+                            self._done[tp] = run[-1][0].offset + 1
+                            self._event_time[tp] = run[-1][1].time
+                            i += len(run)
+                        else:  # halve until the culprit is alone: log2(n) rollbacks
+                            limit = len(run) // 2
+                        continue
+                    if run:
+                        envelope = run[0][1]
+                record = records[i]
+                if not await self._process(record, envelope):
+                    return False  # stopping during a transient failure: redelivered later
+                self._done[tp] = record.offset + 1
+                if self._last_time is not None:
+                    self._event_time[tp] = self._last_time
+                i, limit = i + 1, len(records)
+        return True
+
+    async def _process_batch(self, run: Sequence[tuple[ConsumerRecord, Envelope]]) -> bool:
+        """`handle_batch` over the decoded `run`; False when it raised (nothing was applied)."""
+        assert self._handle_batch is not None
         try:
-            if record.value is None:
-                raise ValueError("record has no value (tombstone)")
-            envelope = decode(record.value)
-        except Exception as exc:  # undecodable now means undecodable forever: no retry
-            await self._dead_letter(record, exc, attempts=0)
-            self._last_time = None
-            return True
+            await self._handle_batch([envelope for _, envelope in run])
+        except Exception as exc:  # noqa: BLE001 - the records are retried one by one
+            self.batch_fallbacks_total += 1
+            first = run[0][0]
+            log.info("consumer %s: batch of %d records from %s/%d@%d failed (%r); "
+                     "handling them one at a time", self.group_id, len(run), first.topic,
+                     first.partition, first.offset, exc)
+            return False
+        self.batches_total += 1
+        self.handled_total += len(run)
+        self.last_handled_at = datetime.now(UTC)
+        self.last_error = None
+        self._last_time = run[-1][1].time
+        return True
+
+    async def _process(self, record: ConsumerRecord, envelope: Envelope | None = None) -> bool:
+        """Handle or dead-letter `record` (`envelope`: already decoded); False when stopping
+        left it unfinished."""
+        if envelope is None:
+            try:
+                envelope = _decode(record)
+            except Exception as exc:  # undecodable now means undecodable forever: no retry
+                await self._dead_letter(record, exc, attempts=0)
+                self._last_time = None
+                return True
         self._last_time = envelope.time
         attempt = 0
         while True:
@@ -559,6 +615,25 @@ class ConsumerRunner:
             self._rounds_since_assignment = 0  # new partitions: unknown until a round has run
         if self._owned:
             self._assigned_event.set()
+
+
+def _decode(record: ConsumerRecord) -> Envelope:
+    if record.value is None:
+        raise ValueError("record has no value (tombstone)")
+    return decode(record.value)
+
+
+def _decoded_run(
+    records: Sequence[ConsumerRecord], start: int, limit: int
+) -> list[tuple[ConsumerRecord, Envelope]]:
+    """Up to `limit` records from `start` on that decode, up to the first that does not."""
+    run = []
+    for record in records[start:start + limit]:
+        try:
+            run.append((record, _decode(record)))
+        except Exception:  # noqa: BLE001 - `_process` dead-letters it
+            break
+    return run
 
 
 class _Listener(ConsumerRebalanceListener):

@@ -236,3 +236,34 @@ async def test_rebalances_between_two_members_lose_nothing_and_count_once(
         expected = 90
         await eventually(total)
     assert await effects(sqlite_store) == list(range(90))
+
+
+async def test_fetched_records_are_handled_in_one_transaction_and_a_poison_one_only_costs_a_rollback(
+    kafka_bootstrap: str, producer: AIOKafkaProducer, topic_factory, make_ping, store: AsyncEngine
+) -> None:
+    topic = await topic_factory(partitions=1)
+    attempts: Counter[int] = Counter()
+
+    async def count(conn: AsyncConnection, envelope: Envelope) -> None:
+        n = envelope.data.n
+        attempts[n] += 1
+        await conn.execute(sa.insert(EFFECTS).values(event_id=envelope.id, n=n))
+        if n == 13:
+            raise RuntimeError("poison")
+
+    handler = transactional_handler(store, "batched", count)
+    pings = [make_ping(n) for n in range(1, 21)]
+    # Waiting before the consumer joins, so fetches bring many at once; 3 comes twice.
+    await produce(producer, topic, [*pings, pings[2]])
+    member = runner(kafka_bootstrap, f"g-{uuid.uuid4()}", topic, handler, producer,
+                    handle_batch=handler.batch, max_retries=1, retry_backoff=0.01)
+    async with Member(member):
+        await eventually(lambda: member.handled_total + member.dlq_total == 21)
+    assert await effects(store) == [n for n in range(1, 21) if n != 13]  # 3 counted once
+    assert member.dlq_total == 1
+    # Fewer transactions than records. Each batch holding 13 rolled back as a whole and was
+    # retried in halves; alone, 13 had 1 try + 1 retry, then the DLQ.
+    assert 1 <= member.batches_total < 20 and member.batch_fallbacks_total >= 1
+    assert attempts[13] == member.batch_fallbacks_total + 2
+    [dead] = await read_topic_from_start(kafka_bootstrap, dlq(topic))
+    assert dead.value == encode(pings[12]).value

@@ -234,15 +234,16 @@ class ServiceRuntime:
             self._kafka_tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         for sub in self.subscriptions:
             group = self.settings.name + sub.group_suffix
+            handler = transactional_handler(self.engine, group, sub.handler)
             runner = ConsumerRunner(
-                kafka.bootstrap_servers, group, list(sub.topics),
-                transactional_handler(self.engine, group, sub.handler),
-                producer=self.producer, max_retries=self.settings.consumer_max_retries,
+                kafka.bootstrap_servers, group, list(sub.topics), handler,
+                handle_batch=handler.batch, producer=self.producer, max_retries=self.settings.consumer_max_retries,
                 client_id=f"{self.settings.name}-consumer", on_broker_lost=self._broker_lost.set,
                 consumer_options={
                     **{k: v for k, v in client.items() if k != "bootstrap_servers"},
                     "session_timeout_ms": kafka.session_timeout_ms,
                     "heartbeat_interval_ms": kafka.heartbeat_interval_ms,
+                    "fetch_max_wait_ms": kafka.fetch_max_wait_ms,
                 },
             )
             await runner.start()
