@@ -2,7 +2,12 @@
 
 The ON CONFLICT part of a statement is built once per (dialect, table, keys, columns) and
 cached: building `excluded` walks every column of the table, which cost consumers more CPU
-than executing the statement (profiled in metrics' rebuild). Each call only adds its values.
+than executing the statement (profiled in metrics' rebuild).
+
+Prefer `upsert_row` / `insert_row_ignoring`: they pass the values as execution parameters
+to the cached statement. `.values(**values)` embeds them in a new statement whose cache key
+SQLAlchemy then walks value by value: 3-4x the CPU of the whole call for a 36-column row
+(measured on SQLite, 2026-12-02).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
@@ -41,3 +47,16 @@ def insert_ignore(conn: AsyncConnection, table: sa.Table, keys: Sequence[str]): 
 def upsert(conn: AsyncConnection, table: sa.Table, keys: Sequence[str], values: dict[str, object]):  # type: ignore[no-untyped-def]
     """INSERT or, on a key conflict, UPDATE the non-key columns given in `values`."""
     return _upserting(conn.dialect.name, table, tuple(keys), tuple(values)).values(**values)
+
+
+async def upsert_row(conn: AsyncConnection, table: sa.Table, keys: Sequence[str],
+                     values: dict[str, object]) -> CursorResult:  # type: ignore[type-arg]
+    """Execute `upsert(conn, table, keys, values)` with the values as parameters (cheaper)."""
+    return await conn.execute(_upserting(conn.dialect.name, table, tuple(keys), tuple(values)), values)
+
+
+async def insert_row_ignoring(conn: AsyncConnection, table: sa.Table, keys: Sequence[str],
+                              values: dict[str, object]) -> CursorResult:  # type: ignore[type-arg]
+    """Execute `insert_ignore(...).values(**values)` with the values as parameters; rowcount 0
+    means a row with the same keys was there."""
+    return await conn.execute(_ignoring(conn.dialect.name, table, tuple(keys)), values)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_events.routing import AgentStatus, Strategy
-from helpdesk_runtime.upsert import upsert
+from helpdesk_runtime.upsert import upsert_row
 
 from .domain.decide import RoutingState
 from .domain.model import (
@@ -124,12 +124,12 @@ async def save_ticket(conn: AsyncConnection, view: TicketView) -> None:
         "language": view.facts.language, "affected_service": view.facts.affected_service,
         "requester_org": view.facts.requester_org, "tags": list(view.facts.tags),
     }
-    await conn.execute(upsert(conn, tickets, ["ticket_id"], {
+    await upsert_row(conn, tickets, ["ticket_id"], {
         "ticket_id": view.facts.ticket_id, "facts": facts, "state": view.state, "tier": view.tier,
         "team": view.team, "agent": view.agent,
         "strategy": view.strategy.value if view.strategy else None, "rule": view.rule,
         "skills": list(view.skills), "queued_at": view.queued_at,
-    }))
+    })
 
 
 async def queue(conn: AsyncConnection, team_id: str) -> list[TicketView]:

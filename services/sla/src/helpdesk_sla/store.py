@@ -14,7 +14,7 @@ from helpdesk_events.envelope import EVENT_TYPES, Envelope, Event, new_envelope
 from helpdesk_events.outbox import add_to_outbox
 from helpdesk_events.sla import SlaBreached, Target
 from helpdesk_events.tickets import TicketEvent
-from helpdesk_runtime.upsert import insert_ignore
+from helpdesk_runtime.upsert import insert_ignore, insert_row_ignoring
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -114,15 +114,13 @@ async def append_history(conn: AsyncConnection, envelope: Envelope) -> None:
     """Keep a ticket event for replays (idempotent by event id)."""
     event = envelope.data
     assert isinstance(event, TicketEvent)
-    await conn.execute(
-        insert_ignore(conn, ticket_history, ["event_id"]).values(
-            event_id=envelope.id,
-            ticket_id=event.ticket_id,
-            event_type=envelope.type,
-            occurred_at=event.occurred_at,
-            payload=event.model_dump_json(),
-        )
-    )
+    await insert_row_ignoring(conn, ticket_history, ["event_id"], {
+        "event_id": envelope.id,
+        "ticket_id": event.ticket_id,
+        "event_type": envelope.type,
+        "occurred_at": event.occurred_at,
+        "payload": event.model_dump_json(),
+    })
 
 
 async def load_history(

@@ -26,7 +26,7 @@ from helpdesk_events.tickets import (
     TicketTransferred,
     TicketUpdated,
 )
-from helpdesk_runtime.upsert import upsert
+from helpdesk_runtime.upsert import upsert_row
 
 from .config import SurveysSettings
 from .domain.lifecycle import Status
@@ -57,22 +57,15 @@ async def _update_ticket(conn: AsyncConnection, ticket_id: uuid.UUID, **values: 
 
 
 async def _record_created(conn: AsyncConnection, e: TicketCreated) -> None:
-    await conn.execute(
-        upsert(
-            conn,
-            tickets,
-            ["ticket_id"],
-            {
-                "ticket_id": e.ticket_id,
-                "number": e.number,
-                "requester_id": e.requester.id,
-                "requester_email": e.requester.email,
-                "channel": e.channel.value,
-                "category": e.category,
-                "type": e.type.value,
-            },
-        )
-    )
+    await upsert_row(conn, tickets, ["ticket_id"], {
+        "ticket_id": e.ticket_id,
+        "number": e.number,
+        "requester_id": e.requester.id,
+        "requester_email": e.requester.email,
+        "channel": e.channel.value,
+        "category": e.category,
+        "type": e.type.value,
+    })
 
 
 async def _record_updated(conn: AsyncConnection, e: TicketUpdated) -> None:
