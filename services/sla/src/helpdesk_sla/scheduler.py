@@ -55,11 +55,17 @@ class Scheduler:
         self.max_sleep = max_sleep
         self._event = asyncio.Event()
         self._hint: datetime | None = None
+        #: When the sleeping loop looks at the table next anyway (None while it works).
+        self._sleeping_until: datetime | None = None
 
     def wake(self, due_at: datetime | None = None) -> None:
         """A timer due at `due_at` was (or is about to be) committed."""
         if due_at is not None and (self._hint is None or due_at < self._hint):
             self._hint = due_at
+        if due_at is not None and self._sleeping_until is not None and due_at > self._sleeping_until:
+            # The loop wakes before it is due anyway (and knows the hint): waking it now for
+            # each new clock (hours away, mostly) cost two queries per ticket event.
+            return
         self._event.set()
 
     async def run(self, runtime: ServiceRuntime) -> None:
@@ -85,10 +91,13 @@ class Scheduler:
                     self._hint = None
             delay = max((wake_at - datetime.now(UTC)).total_seconds(), 0.0)
             if delay > 0:
+                self._sleeping_until = wake_at
                 try:
                     await asyncio.wait_for(self._event.wait(), delay)
                 except TimeoutError:
                     pass
+                finally:
+                    self._sleeping_until = None
 
     async def earliest_due(self, engine: AsyncEngine) -> datetime | None:
         """The earliest stored due time (the index on `due_at` makes this cheap)."""
