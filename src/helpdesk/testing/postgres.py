@@ -31,6 +31,7 @@ from helpdesk.testing.processes import (
 T = TypeVar("T")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
+#: A throw-away cluster needs no crash safety: commits cost no disk flush.
 _SETTINGS = {
     "listen_addresses": "127.0.0.1",
     "fsync": "off",
@@ -40,6 +41,8 @@ _SETTINGS = {
     "shared_buffers": "64MB",
     "log_min_messages": "warning",
 }
+#: What a production server runs with (every commit flushed to disk): `settings=DURABLE`.
+DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
 
 
 def postgres_bin_dir() -> Path:
@@ -94,8 +97,11 @@ class PostgresCluster:
         base_dir: Path | None = None,
         bin_dir: Path | None = None,
         log_path: Path | None = None,
+        settings: dict[str, str] | None = None,
     ) -> None:
         self.port = port or free_port()
+        #: Server settings over the throw-away defaults (e.g. `DURABLE`).
+        self.settings = {**_SETTINGS, **(settings or {})}
         # Not under pytest's tmp dirs: those are private to root, the server runs as postgres.
         self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix="helpdesk-pg-"))
         self.data_dir = self.base_dir / "data"
@@ -145,7 +151,7 @@ class PostgresCluster:
                 cwd=self.base_dir,
             )
         settings = {
-            **_SETTINGS,
+            **self.settings,
             "port": str(self.port),
             "unix_socket_directories": str(self.base_dir),
         }
