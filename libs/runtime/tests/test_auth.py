@@ -75,3 +75,29 @@ def test_admins_hold_every_role_and_staff_means_agent_or_supervisor() -> None:
     requester = Principal("r", frozenset({Role.REQUESTER}))
     assert admin.has_any([Role.SUPERVISOR]) and admin.is_staff
     assert not requester.has_any([Role.AGENT]) and not requester.is_staff
+
+
+def test_a_verified_token_is_remembered_and_checked_again_once_it_expires() -> None:
+    verifier = TokenVerifier(settings(leeway_seconds=0))
+    expires = int(time.time()) + 1
+    token = jwt.encode({"sub": "u-1", "roles": ["agent"], "exp": expires, "iss": "helpdesk",
+                        "aud": "helpdesk"}, SECRET, algorithm="HS256")
+    assert verifier.verify(token).subject == "u-1"
+    assert verifier.verify(token).subject == "u-1"
+    assert verifier.cached_tokens == 1
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    with pytest.raises(Problem) as caught:
+        verifier.verify(token)
+    assert caught.value.status == 401
+    assert verifier.cached_tokens == 0
+
+
+def test_the_token_cache_is_bounded_and_never_remembers_refused_tokens() -> None:
+    verifier = TokenVerifier(settings(), cache_size=2)
+    tokens = [mint_token(settings(), f"u-{n}", [Role.AGENT]) for n in range(3)]
+    assert [verifier.verify(t).subject for t in tokens] == ["u-0", "u-1", "u-2"]
+    assert verifier.cached_tokens == 2
+    assert verifier.verify(tokens[0]).subject == "u-0"  # forgotten, so verified again
+    with pytest.raises(Problem):
+        verifier.verify(tokens[1][:-3] + "AAA")
+    assert verifier.cached_tokens == 2

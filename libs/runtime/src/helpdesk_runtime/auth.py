@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .problems import Problem
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "helpdesk"}
+#: Verified tokens a service remembers (oldest forgotten first).
+DEFAULT_TOKEN_CACHE_SIZE = 4096
 
 
 class Role(StrEnum):
@@ -104,9 +106,13 @@ def mint_token(
 class TokenVerifier:
     """Checks signature, expiry, issuer and audience; returns the caller."""
 
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(self, settings: AuthSettings, *, cache_size: int = DEFAULT_TOKEN_CACHE_SIZE) -> None:
         settings.check()
         self.settings = settings
+        self.cache_size = cache_size
+        # Raw token -> (caller, time until which PyJWT would still accept it). Clients send
+        # the same token with every request: checking its signature once is enough.
+        self._verified: dict[str, tuple[Principal, float]] = {}
         self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
         self._public_key = (
             settings.public_key_file.read_text() if settings.public_key_file is not None else None
@@ -120,8 +126,32 @@ class TokenVerifier:
             return self._jwks.get_signing_key_from_jwt(token).key
         return self._public_key
 
+    @property
+    def cached_tokens(self) -> int:
+        """How many verified tokens are remembered (at most `cache_size`)."""
+        return len(self._verified)
+
     def verify(self, token: str) -> Principal:
-        """The principal of a valid token; a 401 problem otherwise."""
+        """The principal of a valid token (remembered until it expires); a 401 problem otherwise."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, valid_until = cached
+            if time.time() < valid_until:
+                return principal
+            del self._verified[token]
+        principal, expires = self._decode(token)
+        self._remember(token, principal, expires + self.settings.leeway_seconds)
+        return principal
+
+    def _remember(self, token: str, principal: Principal, valid_until: float) -> None:
+        if self.cache_size <= 0:
+            return
+        while len(self._verified) >= self.cache_size:
+            del self._verified[next(iter(self._verified))]  # the oldest entry
+        self._verified[token] = (principal, valid_until)
+
+    def _decode(self, token: str) -> tuple[Principal, float]:
+        """Verify the token in full: its caller and its `exp` claim."""
         try:
             claims = jwt.decode(
                 token, self._key(token), algorithms=[self.settings.algorithm],
@@ -131,8 +161,9 @@ class TokenVerifier:
             roles = frozenset(Role(r) for r in claims.get("roles", []))
         except (jwt.PyJWTError, ValueError) as exc:
             raise unauthorized(f"Invalid token: {exc}") from exc
-        return Principal(subject=str(claims["sub"]), roles=roles,
-                         teams=frozenset(claims.get("teams", [])), name=claims.get("name"))
+        principal = Principal(subject=str(claims["sub"]), roles=roles,
+                              teams=frozenset(claims.get("teams", [])), name=claims.get("name"))
+        return principal, float(claims["exp"])
 
 
 def unauthorized(detail: str) -> Problem:

@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +22,7 @@ from .actors import acting_user
 from .config import IntakeSettings
 from .handlers import Outcome, Plan, Trace
 from .idempotency import IdempotencyKeyHeader, StoredResponse, fingerprint, run_once
+from .json_response import FastJSONResponse
 from .preconditions import IfMatchHeader, etag, expected_version
 from .sanitize import check_storable
 from .store import state_document
@@ -77,12 +77,10 @@ def settings_of(request: Request) -> IntakeSettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def checked(body: BaseModel | None) -> Any:
-    """The body as JSON-ready data, once it is known to be storable."""
-    if body is None:
-        return None
-    check_storable(body.model_dump(mode="python"))
-    return body.model_dump(mode="json", exclude_unset=True)
+def checked(body: BaseModel | None) -> None:
+    """422 unless the body can be stored."""
+    if body is not None:
+        check_storable(body.model_dump(mode="python"))
 
 
 def events_json(envelopes: list[Envelope]) -> list[dict[str, Any]]:
@@ -103,19 +101,26 @@ async def run(
     work: Callable[[AsyncConnection, datetime], Awaitable[StoredResponse]],
     *,
     actor: Actor | None = None,
-) -> JSONResponse:
-    """Run `work` once per Idempotency-Key in one write transaction; answer its response."""
-    data = checked(body)
-    actor = actor or headers.actor()
+    single_statement: bool = False,
+) -> FastJSONResponse:
+    """Run `work` once per Idempotency-Key in one write transaction; answer its response.
+
+    `single_statement`: `work` writes in one statement or raises NeedsTransaction (see
+    `idempotency.run_once`).
+    """
+    checked(body)
+    acting = actor or headers.actor()
     now = utcnow()
-    request_hash = fingerprint(request.method, request.url.path,
-                               actor.model_dump(mode="json"), data)
+
+    def request_hash() -> str:
+        data = body.model_dump(mode="json", exclude_unset=True) if body is not None else None
+        return fingerprint(request.method, request.url.path, acting.model_dump(mode="json"), data)
 
     async def in_transaction(conn: AsyncConnection) -> StoredResponse:
         return await work(conn, now)
 
     return await run_once(request.app.state.runtime, headers.idempotency_key, request_hash,
-                          in_transaction, now=now)
+                          in_transaction, now=now, single_statement=single_statement)
 
 
 async def run_command(
@@ -126,7 +131,7 @@ async def run_command(
     plan: Callable[[Actor], Plan],
     *,
     respond: Callable[[Outcome], StoredResponse] = ticket_response,
-) -> JSONResponse:
+) -> FastJSONResponse:
     """Run the commands `plan(actor)` gives against one ticket and answer with the result."""
     actor = headers.actor()
     settings = settings_of(request)

@@ -8,6 +8,10 @@ from uuid import UUID
 from helpdesk_events.tickets import Status
 
 
+class NeedsTransaction(Exception):
+    """Work started as one autocommitted statement must run again inside a transaction."""
+
+
 class DomainError(Exception):
     """A command the ticket's rules refuse."""
 

@@ -21,12 +21,15 @@ from helpdesk_events.tickets import TicketEvent
 from . import store
 from .commands import Command, CreateTicket, MergeTicket
 from .domain import DEFAULT_POLICY, Policy, decide, decide_merge
-from .errors import InvalidCommand, TicketNotFound
+from .errors import InvalidCommand, NeedsTransaction, TicketNotFound
 from .state import TicketState, evolve
 
 SOURCE = "intake"
 #: Attempts of load -> decide -> append when another writer appended first (no If-Match given).
 MAX_ATTEMPTS = 5
+#: Provisional numbers tried before allocating the number in a statement of its own (each
+#: is random: only a request quoting it makes it unusable).
+PROVISIONAL_ATTEMPTS = 3
 
 
 class VersionMismatch(Exception):
@@ -63,11 +66,35 @@ async def create(
     policy: Policy = DEFAULT_POLICY,
     trace: Trace = Trace(),
 ) -> Outcome:
-    """Allocate a number, build the CreateTicket command with it, and persist the new ticket."""
+    """Allocate a number, build the CreateTicket command with it, and persist the new ticket.
+
+    On PostgreSQL the number is allocated by the statement that saves the ticket (one round
+    trip less): the ticket is decided with a provisional number, which the save replaces.
+    """
+    if store.numbers_on_save(conn):
+        command = build(store.provisional_number())
+        await _check_follow_up(conn, command)
+        for _ in range(PROVISIONAL_ATTEMPTS):
+            outcome = _decide(None, [command], now, policy, trace)
+            state = await store.create_numbered(conn, outcome.state, outcome.envelopes[0])
+            if state is not None:
+                return Outcome(state, [_renumbered(e, state.number) for e in outcome.envelopes])
+            command = build(store.provisional_number())
+        if store.in_autocommit(conn):
+            raise NeedsTransaction  # the fallback below takes two statements
     command = build(await store.next_number(conn, ticket_id))
+    await _check_follow_up(conn, command)
+    return await _decide_and_save(conn, None, [command], now, policy, trace)
+
+
+async def _check_follow_up(conn: AsyncConnection, command: CreateTicket) -> None:
     if command.follow_up_of is not None and not await store.exists(conn, command.follow_up_of):
         raise InvalidCommand("follow_up_of", f"no ticket {command.follow_up_of}")
-    return await _decide_and_save(conn, None, [command], now, policy, trace)
+
+
+def _renumbered(envelope: Envelope, number: str) -> Envelope:
+    """The TicketCreated envelope with the ticket's real number."""
+    return envelope.model_copy(update={"data": envelope.data.model_copy(update={"number": number})})
 
 
 #: Commands to run, or a function choosing them from the ticket's current state.
@@ -162,6 +189,20 @@ async def _decide_and_save(
     policy: Policy,
     trace: Trace,
 ) -> Outcome:
+    outcome = _decide(state, commands, now, policy, trace)
+    if outcome.envelopes:
+        await store.save(conn, outcome.state, state.version if state else 0, outcome.envelopes)
+    return outcome
+
+
+def _decide(
+    state: TicketState | None,
+    commands: Sequence[Command],
+    now: datetime,
+    policy: Policy,
+    trace: Trace,
+) -> Outcome:
+    """The commands decided in order, each on the state the previous ones left (no I/O)."""
     events: list[TicketEvent] = []
     current = state
     for command in commands:
@@ -171,24 +212,29 @@ async def _decide_and_save(
         events.extend(decided)
     if current is None:
         raise TicketNotFound(getattr(commands[0], "ticket_id"))
-    outcome = _outcome(state, events, trace)
-    if outcome.envelopes:
-        await store.save(conn, outcome.state, state.version if state else 0, outcome.envelopes)
-    return outcome
+    return Outcome(current, _envelopes(state, events, trace))
 
 
 def _outcome(state: TicketState | None, events: Sequence[TicketEvent], trace: Trace) -> Outcome:
     """`state` evolved by `events`, with the events wrapped in envelopes numbered after it."""
-    version = state.version if state is not None else 0
     current = state
-    envelopes: list[Envelope] = []
-    for offset, event in enumerate(events, start=1):
+    for event in events:
         current = evolve(current, event)
-        envelopes.append(new_envelope(
+    if current is None:
+        raise ValueError("no state and no events")
+    return Outcome(current, _envelopes(state, events, trace))
+
+
+def _envelopes(
+    state: TicketState | None, events: Sequence[TicketEvent], trace: Trace
+) -> list[Envelope]:
+    """The events wrapped in envelopes numbered after `state`'s version."""
+    version = state.version if state is not None else 0
+    return [
+        new_envelope(
             event, source=SOURCE, subject=str(event.ticket_id), time=event.occurred_at,
             sequence=version + offset, correlationid=trace.correlation_id,
             causationid=trace.causation_id,
-        ))
-    if current is None:
-        raise ValueError("no state and no events")
-    return Outcome(current, envelopes)
+        )
+        for offset, event in enumerate(events, start=1)
+    ]

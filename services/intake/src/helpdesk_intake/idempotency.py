@@ -17,13 +17,16 @@ from typing import Annotated, Any
 import orjson
 import sqlalchemy as sa
 from fastapi import Header
-from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from helpdesk_runtime.db import is_postgres
 from helpdesk_runtime.problems import Problem, field_error
 from helpdesk_runtime.runtime import ServiceRuntime
-from helpdesk_runtime.upsert import insert_ignore
+from helpdesk_runtime.upsert import insert_row_ignoring
 
+from .errors import NeedsTransaction
+from .json_response import FastJSONResponse
+from .store import AUTOCOMMIT
 from .tables import idempotency_keys
 
 MAX_KEY_LENGTH = 200
@@ -47,12 +50,10 @@ class StoredResponse:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
 
-    def to_response(self, *, replayed: bool = False) -> JSONResponse:
+    def to_response(self, *, replayed: bool = False) -> FastJSONResponse:
         """The HTTP response."""
-        headers = dict(self.headers)
-        if replayed:
-            headers[REPLAYED_HEADER] = "true"
-        return JSONResponse(self.body, status_code=self.status_code, headers=headers)
+        headers = {**self.headers, REPLAYED_HEADER: "true"} if replayed else self.headers
+        return FastJSONResponse(self.body, status_code=self.status_code, headers=headers)
 
 
 class _KeyTaken(Exception):
@@ -68,23 +69,41 @@ def fingerprint(method: str, path: str, actor: Any, body: Any) -> str:
 async def run_once(
     runtime: ServiceRuntime,
     key: str | None,
-    request_hash: str,
+    request_hash: Callable[[], str],
     work: Callable[[AsyncConnection], Awaitable[StoredResponse]],
     *,
     now: datetime,
-) -> JSONResponse:
-    """Run `work` in a write transaction, at most once per key; answer its (stored) response."""
-    if key is not None:
-        earlier = await _lookup(runtime, key, request_hash)
-        if earlier is not None:
-            return earlier.to_response(replayed=True)
+    single_statement: bool = False,
+) -> FastJSONResponse:
+    """Run `work` in a write transaction, at most once per key; answer its (stored) response.
+
+    `request_hash` is only called when there is a key (hashing the request is not free).
+    `single_statement`: without a key, `work` writes in one statement or raises
+    NeedsTransaction, so on PostgreSQL it runs in autocommit first (no BEGIN and COMMIT
+    round trips; one statement is atomic by itself).
+    """
+    if key is None:
+        if single_statement and is_postgres(runtime.engine):
+            try:
+                async with runtime.engine.connect() as conn:
+                    await conn.execution_options(isolation_level=AUTOCOMMIT)
+                    response = await work(conn)
+                return response.to_response()
+            except NeedsTransaction:
+                pass
+        async with runtime.engine.begin() as conn:
+            response = await work(conn)
+        return response.to_response()
+    hashed = request_hash()
+    earlier = await _lookup(runtime, key, hashed)
+    if earlier is not None:
+        return earlier.to_response(replayed=True)
     try:
         async with runtime.engine.begin() as conn:
             response = await work(conn)
-            if key is not None:
-                await _record(conn, key, request_hash, response, now)
+            await _record(conn, key, hashed, response, now)
     except _KeyTaken:
-        earlier = await _lookup(runtime, key, request_hash)  # type: ignore[arg-type]
+        earlier = await _lookup(runtime, key, hashed)
         if earlier is None:  # the winner's record expired in between: vanishingly rare
             raise Problem(409, "Concurrent request", "Retry the request.") from None
         return earlier.to_response(replayed=True)
@@ -119,11 +138,9 @@ async def _lookup(runtime: ServiceRuntime, key: str, request_hash: str) -> Store
 async def _record(
     conn: AsyncConnection, key: str, request_hash: str, response: StoredResponse, now: datetime
 ) -> None:
-    result = await conn.execute(
-        insert_ignore(conn, idempotency_keys, ["key"]).values(
-            key=key, request_hash=request_hash, status_code=response.status_code,
-            headers=response.headers, body=response.body, created_at=now,
-        )
-    )
+    result = await insert_row_ignoring(conn, idempotency_keys, ["key"], {
+        "key": key, "request_hash": request_hash, "status_code": response.status_code,
+        "headers": response.headers, "body": response.body, "created_at": now,
+    })
     if result.rowcount != 1:
         raise _KeyTaken(key)
