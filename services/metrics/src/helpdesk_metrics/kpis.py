@@ -11,6 +11,7 @@ Each KPI is a pure function `(Dataset, Window) -> KpiResult`. Conventions, once:
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -22,7 +23,7 @@ from helpdesk_businesstime import Calendar, business_seconds_between
 
 from . import stats
 from .dataset import AgentStatusRow, Dataset, Window
-from .facts import TicketFact
+from .facts import DONE_STATUSES, TicketFact
 from .forecast import Forecast, project
 
 MONTH = timedelta(days=30)
@@ -68,22 +69,65 @@ def _memo(ds: Dataset, key: tuple[object, ...], compute: Callable[[], Any]) -> A
     return ds.memo[key]
 
 
+@dataclass(frozen=True)
+class Selections:
+    """The tickets several KPIs share, picked in one pass over the facts (in their order)."""
+
+    #: Created in the window.
+    created: tuple[TicketFact, ...]
+    #: Resolved (or closed) at the cutoff with their last resolution in the window.
+    resolved: tuple[TicketFact, ...]
+    #: Created before the window's stop and not resolved at it.
+    backlog: tuple[TicketFact, ...]
+    #: Created, with their first agent reply in the window.
+    replied: tuple[TicketFact, ...]
+    #: With a change implemented in the window.
+    changes: tuple[TicketFact, ...]
+
+
+def selections(ds: Dataset, w: Window) -> Selections:
+    """The shared selections of the window, computed once per dataset."""
+    return _memo(ds, ("selections", w), lambda: _select(ds.facts, w))
+
+
+def _select(facts: Iterable[TicketFact], w: Window) -> Selections:
+    # One loop with the window's bounds inlined: the facts are ~100k per query.
+    start, stop = w.start, w.stop
+    created, resolved, backlog, replied, changes = [], [], [], [], []
+    for f in facts:
+        at = f.created_at
+        if at is not None:
+            if start <= at < stop:
+                created.append(f)
+            reply = f.first_reply_at
+            if reply is not None and start <= reply < stop:
+                replied.append(f)
+        if f.status in DONE_STATUSES:
+            last = f.last_resolved_at
+            if last is not None and start <= last < stop:
+                resolved.append(f)
+        elif at is not None and at < stop:
+            backlog.append(f)
+        change = f.change_at
+        if change is not None and start <= change < stop:
+            changes.append(f)
+    return Selections(tuple(created), tuple(resolved), tuple(backlog), tuple(replied),
+                      tuple(changes))
+
+
 def created(ds: Dataset, w: Window) -> tuple[TicketFact, ...]:
     """Tickets created in the window."""
-    return _memo(ds, ("created", w), lambda: tuple(f for f in ds.facts if w.holds(f.created_at)))
+    return selections(ds, w).created
 
 
 def resolved(ds: Dataset, w: Window) -> tuple[TicketFact, ...]:
     """Tickets resolved (or closed) at the cutoff whose last resolution is in the window."""
-    return _memo(ds, ("resolved", w), lambda: tuple(
-        f for f in ds.facts if f.is_resolved and w.holds(f.last_resolved_at)))
+    return selections(ds, w).resolved
 
 
 def backlog(ds: Dataset, w: Window) -> tuple[TicketFact, ...]:
     """Tickets created before the window's stop and not resolved at it."""
-    return _memo(ds, ("backlog", w), lambda: tuple(
-        f for f in ds.facts
-        if f.created_at is not None and f.created_at < w.stop and not f.is_resolved))
+    return selections(ds, w).backlog
 
 
 def calendar_of(ds: Dataset, fact: TicketFact) -> Calendar:
@@ -117,13 +161,29 @@ def counts(values: Iterable[str | None]) -> dict[str, int]:
     return dict(sorted(c.items()))
 
 
+_EVENT_KINDS = ("helpdesk.ticket.work_logged", "helpdesk.ticket.resolved",
+                "helpdesk.ticket.reopened")
+
+
+def _events(ds: Dataset, w: Window) -> dict[str, list]:
+    """The window's event rows per kind (work logged, resolved, reopened), in one pass."""
+    def split() -> dict[str, list]:
+        out: dict[str, list] = {kind: [] for kind in _EVENT_KINDS}
+        for e in ds.events:
+            if w.holds(e.at):
+                for kind in _EVENT_KINDS:
+                    if e.type.startswith(kind):
+                        out[kind].append(e)
+        return out
+    return _memo(ds, ("events", w), split)
+
+
 def _work_events(ds: Dataset, w: Window) -> list:
-    return [e for e in ds.events if e.type.startswith("helpdesk.ticket.work_logged")
-            and w.holds(e.at)]
+    return _events(ds, w)["helpdesk.ticket.work_logged"]
 
 
 def _event_count(ds: Dataset, w: Window, prefix: str) -> int:
-    return sum(1 for e in ds.events if e.type.startswith(prefix) and w.holds(e.at))
+    return len(_events(ds, w)[prefix])
 
 
 def online_seconds(rows: Iterable[AgentStatusRow], w: Window) -> dict[str, float]:
@@ -234,11 +294,13 @@ def forecast_backlog(ds: Dataset, w: Window, days: int) -> Forecast:
     net = [0.0] * whole
     # Day k is [first + k days, first + k + 1 days); the same tickets `created` / `resolved`
     # would select for that day's window.
-    for tickets, sign, at in ((created(ds, w), 1, "created_at"), (resolved(ds, w), -1, "last_resolved_at")):
-        for f in tickets:
-            k = (getattr(f, at) - first) // timedelta(days=1)
-            if 0 <= k < whole:
-                net[k] += sign
+    day = timedelta(days=1)
+    for k in ((f.created_at - first) // day for f in created(ds, w)):  # type: ignore[operator]
+        if 0 <= k < whole:
+            net[k] += 1
+    for k in ((f.last_resolved_at - first) // day for f in resolved(ds, w)):  # type: ignore[operator]
+        if 0 <= k < whole:
+            net[k] -= 1
     return project(len(backlog(ds, w)), net, days, w.stop)
 
 
@@ -253,8 +315,8 @@ def projected_backlog(ds: Dataset, w: Window) -> KpiResult:
 
 def first_response_time(ds: Dataset, w: Window) -> KpiResult:
     """8. created -> first agent reply, for tickets whose first reply is in the window."""
-    return durations([seconds(ds, f, f.created_at, f.first_reply_at) for f in ds.facts
-                      if f.created_at and w.holds(f.first_reply_at)])  # type: ignore[arg-type]
+    return durations([seconds(ds, f, f.created_at, f.first_reply_at)  # type: ignore[arg-type]
+                      for f in selections(ds, w).replied])
 
 
 def _waiting(ds: Dataset, f: TicketFact) -> float:
@@ -289,8 +351,9 @@ def average_handle_time(ds: Dataset, w: Window) -> KpiResult:
     tickets = resolved(ds, w)
     values = [float(f.handle_seconds) for f in tickets]
     return replace(durations(values), numerator=sum(values), denominator=len(tickets),
-                   breakdown={k: sum(getattr(f, f"{k}_seconds") for f in tickets)
-                              for k in ("talk", "research", "after_work")})
+                   breakdown={"talk": sum(f.talk_seconds for f in tickets),
+                              "research": sum(f.research_seconds for f in tickets),
+                              "after_work": sum(f.after_work_seconds for f in tickets)})
 
 
 def first_contact_resolution(ds: Dataset, w: Window) -> KpiResult:
@@ -326,15 +389,21 @@ def reopen_rate(ds: Dataset, w: Window) -> KpiResult:
 def repeat_incidents(ds: Dataset, w: Window) -> KpiResult:
     """18. Created tickets whose requester had a ticket of the same category first resolved
     in the 7 days before / created; next_issue_avoidance = 1 - rate."""
-    resolutions: dict[tuple[str, str], list[datetime]] = defaultdict(list)
-    for f in ds.facts:
-        if f.requester_id and f.category and f.first_resolved_at:
-            resolutions[(f.requester_id, f.category)].append(f.first_resolved_at)
     tickets = created(ds, w)
-    repeats = sum(
-        1 for f in tickets if f.requester_id and f.category and any(
-            r <= f.created_at < r + REPEAT_WINDOW  # type: ignore[operator]
-            for r in resolutions[(f.requester_id, f.category)]))
+    keys = {(f.requester_id, f.category) for f in tickets if f.requester_id and f.category}
+    resolutions: dict[tuple[str, str], list[datetime]] = {}
+    for f in ds.facts:
+        if f.first_resolved_at and (key := (f.requester_id, f.category)) in keys:
+            resolutions.setdefault(key, []).append(f.first_resolved_at)  # type: ignore[arg-type]
+    for times in resolutions.values():
+        times.sort()
+    repeats = 0
+    for f in tickets:
+        times = resolutions.get((f.requester_id, f.category))  # type: ignore[arg-type]
+        if times:
+            # A resolution r with r <= created < r + 7 days: the latest one at or before created.
+            i = bisect.bisect_right(times, f.created_at)  # type: ignore[arg-type]
+            repeats += i > 0 and f.created_at < times[i - 1] + REPEAT_WINDOW  # type: ignore[operator]
     result = rate(repeats, len(tickets))
     avoid = None if result.value is None else 1 - result.value
     return replace(result, details={"next_issue_avoidance": avoid})
@@ -452,9 +521,8 @@ def _agent_rows(ds: Dataset, w: Window) -> list[dict[str, Any]]:
     for f in done:
         done_by[agent_of(f)].append(f)
     replied_by: dict[str | None, list[TicketFact]] = defaultdict(list)
-    for f in ds.facts:
-        if f.created_at and w.holds(f.first_reply_at):
-            replied_by[f.agent].append(f)
+    for f in selections(ds, w).replied:
+        replied_by[f.agent].append(f)
     answers_by: dict[str | None, list[Any]] = defaultdict(list)
     for a in _answers(ds, w, "csat"):
         answers_by[a.agent].append(a)
@@ -540,7 +608,7 @@ def roi(ds: Dataset, w: Window) -> KpiResult:
 
 def change_success_rate(ds: Dataset, w: Window) -> KpiResult:
     """34. Successful changes / changes implemented in the window."""
-    changes = [f for f in ds.facts if w.holds(f.change_at)]
+    changes = selections(ds, w).changes
     return rate(sum(bool(f.change_success) for f in changes), len(changes))
 
 

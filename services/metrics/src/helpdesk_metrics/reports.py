@@ -16,7 +16,14 @@ from . import kpis
 from .dataset import Dataset, Window
 from .forecast import Forecast
 from .rows import utc
-from .store import Filters, load_config, load_dataset, load_targets
+from .store import (
+    Filters,
+    iter_datasets,
+    load_config,
+    load_dataset,
+    load_datasets,
+    load_targets,
+)
 from .tables import ticket_facts
 
 PERSPECTIVES = ("financial", "customer", "internal_process", "learning_growth")
@@ -70,8 +77,12 @@ async def kpi_report(conn: AsyncConnection, reader: Reader, query: Query,
                      names: tuple[str, ...] | None = None, trend: bool = True) -> list[dict[str, Any]]:
     """Every KPI (or `names`) over the query's window, with target, status and trend."""
     window = query.window()
-    current = await dataset(conn, reader, window, query)
-    previous = await dataset(conn, reader, window.previous(), query) if trend else None
+    if trend:
+        current, previous = await load_datasets(
+            conn, [window, window.previous()], query.filters, business_hours=query.business_hours,
+            default_calendar=reader.default_calendar)
+    else:
+        current, previous = await dataset(conn, reader, window, query), None
     targets = await load_targets(conn)
     out = []
     for kpi in kpis.CATALOG:
@@ -118,12 +129,14 @@ async def series(conn: AsyncConnection, reader: Reader, query: Query, name: str,
                  interval: str, zone: ZoneInfo) -> list[dict[str, Any]]:
     """One KPI per bucket; each bucket is a window of its own (facts as of its end)."""
     kpi = kpis.BY_NAME[name]
-    out = []
-    for lo, hi in buckets(query.start, query.end, interval, zone):
-        window = replace(query, start=lo, end=hi).window()
-        result = kpi.compute(await dataset(conn, reader, window, query), window)
-        out.append({"from": lo, "to": hi, **asdict(result)})
-    return out
+    edges = buckets(query.start, query.end, interval, zone)
+    windows = [replace(query, start=lo, end=hi).window() for lo, hi in edges]
+    results: dict[int, kpis.KpiResult] = {}
+    async for i, data in iter_datasets(conn, windows, query.filters,
+                                       business_hours=query.business_hours,
+                                       default_calendar=reader.default_calendar):
+        results[i] = kpi.compute(data, windows[i])
+    return [{"from": lo, "to": hi, **asdict(results[i])} for i, (lo, hi) in enumerate(edges)]
 
 
 async def breakdown(conn: AsyncConnection, reader: Reader, query: Query, name: str,

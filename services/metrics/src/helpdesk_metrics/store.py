@@ -9,7 +9,7 @@ the same `facts.evolve` the consumer uses. Dimension filters apply to the facts 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,7 +33,7 @@ from .dataset import (
 )
 from .facts import DONE_STATUSES, TicketFact, fold
 from .kpis import REPEAT_WINDOW
-from .rows import fact_from_row, utc
+from .rows import FACT_COLUMNS, fact_from_values, utc
 from .tables import (
     agent_statuses,
     calendars,
@@ -77,22 +77,42 @@ class Filters:
         return fact is not None and all(fact.dimension(d) == v for d, v in wanted)
 
 
-def _preselect(window: Window) -> sa.CompoundSelect:
-    """Ticket ids that can matter to a window (see the KPI conventions).
+def _preselect(window: Window) -> list[Any]:
+    """Conditions on ticket_facts that together select the tickets that can matter to a window
+    (see the KPI conventions), one row matching at most one of them.
 
-    A union of one indexed range per reason instead of one OR over the table: at a million
-    tickets the OR is a full scan per query.
+    One indexed range per reason (a UNION ALL of them) instead of one OR over the table: at a
+    million tickets the OR is a full scan per query. Each reason excludes the rows of the
+    reasons before it, so the branches need no de-duplication and return whole rows.
     """
     f = ticket_facts.c
     lower = window.start - REPEAT_WINDOW
     reasons = (
-        f.created_at >= lower,
-        f.last_resolved_at >= lower,
-        f.change_at >= window.start,
-        sa.or_(f.status.is_(None), f.status.in_(OPEN_STATUSES)),
+        (f.created_at >= lower, f.created_at < lower),
+        (f.last_resolved_at >= lower,
+         sa.or_(f.last_resolved_at.is_(None), f.last_resolved_at < lower)),
+        (f.change_at >= window.start, sa.or_(f.change_at.is_(None), f.change_at < window.start)),
+        (sa.or_(f.status.is_(None), f.status.in_(OPEN_STATUSES)), None),
     )
-    return sa.union(*(sa.select(f.ticket_id).where(f.created_at < window.stop, reason)
-                      for reason in reasons))
+    out: list[Any] = []
+    earlier: list[Any] = []
+    for reason, otherwise in reasons:
+        out.append(sa.and_(f.created_at < window.stop, reason, *earlier))
+        if otherwise is not None:
+            earlier.append(otherwise)
+    return out
+
+
+def _candidate(fact: TicketFact, window: Window) -> bool:
+    """True when `_preselect(window)` selects the row `fact` was read from."""
+    created_at = fact.created_at
+    if created_at is None or created_at >= window.stop:
+        return False
+    lower = window.start - REPEAT_WINDOW
+    return (created_at >= lower
+            or (fact.last_resolved_at is not None and fact.last_resolved_at >= lower)
+            or (fact.change_at is not None and fact.change_at >= window.start)
+            or fact.status is None or fact.status in OPEN_STATUSES)
 
 
 def _matching(filters: Filters, skip: tuple[str, ...] = ()) -> list[Any]:
@@ -109,55 +129,122 @@ def _matching(filters: Filters, skip: tuple[str, ...] = ()) -> list[Any]:
     return out
 
 
+_FACT_COLUMNS = tuple(ticket_facts.c[name] for name in FACT_COLUMNS)
+
+
+async def _rows(conn: AsyncConnection, statement: Any) -> tuple[bool, Sequence[Sequence[Any]]]:
+    """(from_driver, positional rows) of a select.
+
+    On asyncpg straight from the driver: a KPI query reads ~100k rows, and SQLAlchemy's
+    per-row work (Row objects, no-op result processors) cost more than the driver's decoding.
+    The values are what SQLAlchemy would return there (asyncpg decodes JSON and aware times).
+    """
+    if conn.dialect.driver != "asyncpg":
+        return False, (await conn.execute(statement)).all()
+    compiled = statement.compile(dialect=conn.dialect,
+                                 compile_kwargs={"render_postcompile": True})
+    driver = (await conn.get_raw_connection()).driver_connection
+    params = compiled.params
+    return True, await driver.fetch(compiled.string,  # type: ignore[union-attr]
+                                    *(params[name] for name in compiled.positiontup or ()))
+
+
+def _union(selects: list[Any]) -> Any:
+    return selects[0] if len(selects) == 1 else sa.union_all(*selects)
+
+
 async def load_facts(conn: AsyncConnection, window: Window,
                      filters: Filters = Filters()) -> dict[UUID, TicketFact]:
     """The facts matching `filters` of the tickets that can matter to `window`, as of its cutoff."""
-    return await _facts(conn, ticket_facts.c.ticket_id.in_(_preselect(window)), window.cutoff,
-                        filters)
+    return (await _facts(conn, _preselect(window), window.cutoff, filters)).facts
 
 
-async def _facts(conn: AsyncConnection, which: Any, cutoff: datetime,
-                 filters: Filters = Filters(), skip: tuple[str, ...] = ()) -> dict[UUID, TicketFact]:
-    """The facts of the `which` tickets as of `cutoff` that match `filters` (but `skip`).
+@dataclass(frozen=True)
+class _Loaded:
+    """What `_facts` read: the matching facts, the ids of the candidates that do not match,
+    the matching facts that are rows as they are (not refolded) and the conditions used."""
+
+    facts: dict[UUID, TicketFact]
+    rejected: set[UUID]
+    rows: dict[UUID, TicketFact]
+    which: list[Any]
+
+
+async def _facts(conn: AsyncConnection, which: list[Any], cutoff: datetime,
+                 filters: Filters = Filters(), skip: tuple[str, ...] = (),
+                 rejected: bool = False, later: _Loaded | None = None,
+                 window: Window | None = None) -> _Loaded:
+    """The facts of the tickets selected by the disjoint conditions `which`, as of `cutoff`, that
+    match `filters` (but `skip`); with `rejected`, also the ids of those that do not.
 
     A row whose last event is before the cutoff already is the fact as of then (so the
     filters apply in SQL); only the tickets touched since are refolded from their events
-    (few, unless the cutoff is old) and filtered here.
+    (few, unless the cutoff is old) and filtered here. `later`: what the same filters read for
+    the `_preselect(window)` of a cutoff at or after this one; its rows untouched since this
+    cutoff are taken from there instead of read again (the trend's previous window, series).
     """
     f = ticket_facts.c
-    rows = (await conn.execute(sa.select(ticket_facts).where(
-        which, sa.or_(f.last_event_at.is_(None), f.last_event_at < cutoff),
-        *_matching(filters, skip)))).mappings()
-    out = {r["ticket_id"]: fact_from_row(r) for r in rows}
-    touched = sa.select(f.ticket_id).where(which, f.last_event_at >= cutoff)
+    fresh = sa.or_(f.last_event_at.is_(None), f.last_event_at < cutoff)
+    matching = _matching(filters, skip)
+    # Rows `later` read (candidates there, untouched since this cutoff, so matching there
+    # exactly when they match here) are not read twice.
+    exclude = ([] if later is None
+               else [sa.not_(sa.func.coalesce(sa.or_(*later.which), sa.false()))])
+    from_driver, rows = await _rows(conn, _union(
+        [sa.select(*_FACT_COLUMNS).where(w, fresh, *matching, *exclude) for w in which]))
+    as_rows = {row[0]: fact_from_values(row, from_driver=from_driver) for row in rows}
+    if later is not None:
+        assert window is not None
+        as_rows.update({tid: fact for tid, fact in later.rows.items()
+                        if (fact.last_event_at is None or fact.last_event_at < cutoff)
+                        and _candidate(fact, window)})
+    others: set[UUID] = set()
+    if rejected and matching:
+        _, rows = await _rows(conn, _union(
+            [sa.select(f.ticket_id).where(w, fresh, sa.not_(sa.func.coalesce(sa.and_(*matching),
+                                                                          sa.false())))
+             for w in which]))
+        others = {row[0] for row in rows}
+    touched = _union([sa.select(f.ticket_id).where(w, f.last_event_at >= cutoff) for w in which])
     refolded = await _fold_facts(conn, ticket_events.c.ticket_id.in_(touched), cutoff)
-    out.update({tid: fact for tid, fact in refolded.items() if filters.matches(fact, skip)})
-    return out
+    out = dict(as_rows)
+    for tid, fact in refolded.items():
+        if filters.matches(fact, skip):
+            out[tid] = fact
+        else:
+            others.add(tid)
+    return _Loaded(out, others, as_rows, which)
 
 
 async def _fold_facts(conn: AsyncConnection, which: Any, cutoff: datetime) -> dict[UUID, TicketFact]:
     e = ticket_events.c
-    rows = (await conn.execute(
+    _, rows = await _rows(conn,
         sa.select(e.ticket_id, e.type, e.data, ticket_facts.c.calendar_id)
         .join(ticket_facts, ticket_facts.c.ticket_id == e.ticket_id)
         .where(which, e.at < cutoff)
         .order_by(e.ticket_id, e.sequence, e.at)
-    )).all()
+    )
     streams: dict[UUID, list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
     calendar: dict[UUID, str | None] = {}
-    for r in rows:
-        streams[r.ticket_id].append((r.type, r.data))
-        calendar[r.ticket_id] = r.calendar_id
+    for tid, type_, data, calendar_id in rows:
+        streams[tid].append((type_, data))
+        calendar[tid] = calendar_id
     return {tid: fold(tid, events, calendar[tid]) for tid, events in streams.items()}
+
+
+#: Ids per `IN (...)` list: PostgreSQL takes up to 32767 parameters, old SQLites 999.
+_CHUNK = {"postgresql": 20_000}
 
 
 async def _facts_by_id(conn: AsyncConnection, ids: set[UUID], window: Window,
                        filters: Filters = Filters(), skip: tuple[str, ...] = ()) -> dict[UUID, TicketFact]:
     out: dict[UUID, TicketFact] = {}
     chunk = sorted(ids)
-    for i in range(0, len(chunk), 500):
-        out.update(await _facts(conn, ticket_facts.c.ticket_id.in_(chunk[i:i + 500]),
-                                window.cutoff, filters, skip))
+    size = _CHUNK.get(conn.dialect.name, 500)
+    for i in range(0, len(chunk), size):
+        found = await _facts(conn, [ticket_facts.c.ticket_id.in_(chunk[i:i + size])],
+                             window.cutoff, filters, skip)
+        out.update(found.facts)
     return out
 
 
@@ -185,13 +272,44 @@ async def load_targets(conn: AsyncConnection) -> dict[str, tuple[float, str]]:
 async def load_dataset(conn: AsyncConnection, window: Window, filters: Filters, *,
                        business_hours: bool, default_calendar: Calendar) -> Dataset:
     """Every row the KPIs of `window` read, filtered by `filters`."""
-    facts = await load_facts(conn, window, filters)
+    return (await load_datasets(conn, [window], filters, business_hours=business_hours,
+                                default_calendar=default_calendar))[0]
+
+
+async def load_datasets(conn: AsyncConnection, windows: list[Window], filters: Filters, *,
+                        business_hours: bool, default_calendar: Calendar) -> list[Dataset]:
+    """`load_dataset` of each window; a ticket row several windows read is read once."""
+    out = {i: ds async for i, ds in iter_datasets(conn, windows, filters,
+                                                  business_hours=business_hours,
+                                                  default_calendar=default_calendar)}
+    return [out[i] for i in range(len(windows))]
+
+
+async def iter_datasets(conn: AsyncConnection, windows: list[Window], filters: Filters, *,
+                        business_hours: bool,
+                        default_calendar: Calendar) -> AsyncIterator[tuple[int, Dataset]]:
+    """(index, `load_dataset`) of each window, latest cutoff first, one dataset at a time
+    (a series of many buckets does not hold them all); a row several windows read is read once."""
+    later: _Loaded | None = None
+    # Latest cutoff first: an earlier window reuses the rows untouched since its cutoff.
+    for i in sorted(range(len(windows)), key=lambda i: windows[i].cutoff, reverse=True):
+        window = windows[i]
+        loaded = await _facts(conn, _preselect(window), window.cutoff, filters, rejected=True,
+                              later=later, window=window)
+        yield i, await _dataset(conn, window, filters, loaded, business_hours=business_hours,
+                                default_calendar=default_calendar)
+        later = loaded
+
+
+async def _dataset(conn: AsyncConnection, window: Window, filters: Filters, loaded: _Loaded, *,
+                   business_hours: bool, default_calendar: Calendar) -> Dataset:
+    facts, rejected = loaded.facts, loaded.rejected
 
     events_q = (sa.select(ticket_events.c.ticket_id, ticket_events.c.type, ticket_events.c.at,
                           ticket_events.c.agent, ticket_events.c.seconds, ticket_events.c.kind)
                 .where(ticket_events.c.type.in_(_COUNTED_EVENTS),
                        ticket_events.c.at >= window.start, ticket_events.c.at < window.stop))
-    event_rows = (await conn.execute(events_q)).all()
+    _, event_rows = await _rows(conn, events_q)
     sla_rows = (await conn.execute(sa.select(sla_outcomes).where(
         sla_outcomes.c.at >= window.start, sla_outcomes.c.at < window.stop))).all()
     sent_rows = (await conn.execute(sa.select(surveys).where(
@@ -203,42 +321,44 @@ async def load_dataset(conn: AsyncConnection, window: Window, filters: Filters, 
     matching = dict(facts)
     # Work counts for the agent who logged it: the ticket need only match the other filters.
     worked: dict[UUID, TicketFact] = {}
-    # Surveys of tickets that exist but do not match; a survey of an unknown ticket is
-    # judged by its own agent and team.
-    other_surveyed: dict[UUID, TicketFact] = {}
-    if filters.items():
+    # Tickets that exist but do not match; a survey of an unknown ticket is judged by its own
+    # agent and team.
+    other: set[UUID] = set(rejected)
+    filtered = bool(filters.items())
+    if filtered:
         surveyed = {r.ticket_id for r in (*sent_rows, *answer_rows) if r.ticket_id is not None}
-        wanted = {r.ticket_id for r in (*event_rows, *sla_rows)} | surveyed
-        matching.update(await _facts_by_id(conn, wanted - set(matching), window, filters))
-        other_surveyed = await _facts_by_id(conn, surveyed - set(matching), window)
+        # The candidates' facts were judged already (`rejected`): look up only the others.
+        wanted = {r[0] for r in event_rows} | {r.ticket_id for r in sla_rows} | surveyed
+        matching.update(await _facts_by_id(conn, wanted - set(matching) - other, window, filters))
+        other |= set(await _facts_by_id(conn, surveyed - set(matching) - other, window))
         if filters.agent is not None:
-            work = {r.ticket_id for r in event_rows
-                    if r.type == "helpdesk.ticket.work_logged.v1" and r.agent == filters.agent}
+            work = {r[0] for r in event_rows
+                    if r[1] == "helpdesk.ticket.work_logged.v1" and r[3] == filters.agent}
             worked = await _facts_by_id(conn, work, window, filters, skip=("agent",))
 
     def ticket_ok(tid: UUID | None) -> bool:
-        return not filters.items() or tid in matching
+        return not filtered or tid in matching
 
     def work_ok(tid: UUID) -> bool:
         return tid in worked if filters.agent is not None else ticket_ok(tid)
 
     def survey_ok(tid: UUID | None, agent: str | None, team: str | None) -> bool:
-        if tid is not None and (tid in matching or tid in other_surveyed):
+        if tid is not None and (tid in matching or tid in other):
             return ticket_ok(tid)
         own = {"agent": agent, "team": team}
         return all(own.get(d, "\0") == v for d, v in filters.items())
 
     events = []
-    for r in event_rows:
-        if r.type == "helpdesk.ticket.work_logged.v1":
+    for tid, type_, at, agent, secs, kind in event_rows:
+        if type_ == "helpdesk.ticket.work_logged.v1":
             # Work counts for the agent who logged it, on tickets matching the other filters.
-            if filters.agent is not None and r.agent != filters.agent:
+            if filters.agent is not None and agent != filters.agent:
                 continue
-            if not work_ok(r.ticket_id):
+            if not work_ok(tid):
                 continue
-        elif not ticket_ok(r.ticket_id):
+        elif filtered and tid not in matching:
             continue
-        events.append(TicketEventRow(r.ticket_id, r.type, utc(r.at), r.agent, r.seconds, r.kind))  # type: ignore[arg-type]
+        events.append(TicketEventRow(tid, type_, utc(at), agent, secs, kind))  # type: ignore[arg-type]
 
     statuses_q = sa.select(agent_statuses).where(agent_statuses.c.at < window.stop)
     if filters.agent is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import tempfile
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,7 +18,8 @@ from helpdesk_events.tickets import TicketEvent
 from helpdesk_metrics.app import MIGRATIONS
 from helpdesk_metrics.handlers import handle
 from helpdesk_metrics.reports import Query, Reader, kpi_report
-from helpdesk_metrics.store import Filters
+from helpdesk_metrics.dataset import Dataset
+from helpdesk_metrics.store import Filters, load_dataset, load_datasets
 from helpdesk_runtime.db import create_engine
 from helpdesk_runtime.migrations import upgrade
 
@@ -201,3 +203,25 @@ async def test_filters_apply_to_the_facts_as_of_the_cutoff(engine: AsyncEngine) 
     # Live, C has moved on.
     a4_now = await report(engine, filters=Filters(agent="a4"))
     assert a4_now["ticket_volume"]["value"] == 1
+
+
+def _canonical(ds: Dataset) -> Dataset:
+    return replace(ds, facts=tuple(sorted(ds.facts, key=lambda f: f.ticket_id)))
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(agent="a1"), Filters(team="net"),
+                                     Filters(category="network")])
+async def test_windows_loaded_together_equal_windows_loaded_alone(engine: AsyncEngine,
+                                                                  filters: Filters) -> None:
+    scenario = build_reference()
+    await feed(engine, scenario.history.envelopes)
+    # A trend pair (the earlier window reuses the later one's untouched rows) and hourly buckets.
+    trend = Query(start=T0 + 4 * H, end=T0 + 8 * H).window()
+    windows = [trend, trend.previous()] + [
+        Query(start=T0 + i * H, end=T0 + (i + 1) * H).window() for i in range(0, 12, 3)]
+    options = {"business_hours": False, "default_calendar": Calendar.always_open()}
+    async with engine.connect() as conn:
+        together = await load_datasets(conn, windows, filters, **options)
+        alone = [await load_dataset(conn, w, filters, **options) for w in windows]
+    assert [_canonical(ds) for ds in together] == [_canonical(ds) for ds in alone]
+    assert any(ds.facts for ds in together[1:])
