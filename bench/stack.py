@@ -47,6 +47,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_of(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (PostgreSQL's backends, from /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return out
+
+
 @dataclass
 class Stack:
     """Broker, database server and the processes a run started (stopped by `close`)."""
@@ -136,6 +149,21 @@ class Stack:
     def memory(self, key: str) -> tuple[float, float]:
         """(current, peak) RSS in MiB of a started process."""
         return memory_mb(self.processes[key].pid)
+
+    def component_cpu(self) -> dict[str, float]:
+        """CPU seconds so far per service process, the broker and the database server.
+
+        PostgreSQL's figure is the postmaster and its live backends: a backend that exited
+        took its CPU time with it, so read it while the services hold their pools.
+        """
+        out = {name: cpu_seconds(self.processes[name].pid) for name in all_services()
+               if name in self.processes}
+        if self.broker is not None and self.broker.pid is not None:
+            out["Tansu"] = cpu_seconds(self.broker.pid)
+        postmaster = self.cluster.postmaster_pid if self.cluster is not None else None
+        if postmaster is not None:
+            out["PostgreSQL"] = sum(cpu_seconds(p) for p in [postmaster, *children_of(postmaster)])
+        return out
 
     def close(self) -> None:
         """Stop everything this run started."""

@@ -69,10 +69,12 @@ def run(stack: Stack, scale: Scale, *, use_wrk: bool, profiler: Profiler | None)
     result.notes.append(f"load generator: {tool}; closed loop, each client sends its next POST "
                         f"when the last was answered; {scale.throughput_seconds:g} s per run "
                         f"after a {scale.warmup_seconds:g} s warm-up; baseline first, then intake")
+    spent: dict[str, float] = {}
     for clients in scale.clients:
         figures = {}
         for target in ("baseline", "intake"):
             url = stack.urls[target]
+            before = stack.component_cpu() if target == "intake" else None
             if scale.warmup_seconds > 0:
                 load(url, token, clients, scale.warmup_seconds, use_wrk=use_wrk)
             profile = None
@@ -87,6 +89,8 @@ def run(stack: Stack, scale: Scale, *, use_wrk: bool, profiler: Profiler | None)
             figures[target]["system_cpu_ms"] = (services_cpu(stack) - system) * 1000 / made
             if profile is not None:
                 profiler.finish(profile)
+            if before is not None:
+                _add_spent(spent, before, stack.component_cpu())
         base, mine = figures["baseline"], figures["intake"]
         result.add(f"creates/s, {clients} clients", mine["rate"], "1/s", baseline=base["rate"],
                    target=f">= {TARGET_RATIO}x baseline and >= {TARGET_RATE:,.0f}/s",
@@ -102,8 +106,26 @@ def run(stack: Stack, scale: Scale, *, use_wrk: bool, profiler: Profiler | None)
         if mine["other"] or base["other"]:
             result.notes.append(f"{clients} clients: non-201 answers or errors: intake "
                                 f"{mine['other']}, baseline {base['other']}")
-    result.notes.append(catch_up_note(stack))
+    before = stack.component_cpu()
+    note, tickets = catch_up(stack)
+    result.notes.append(note)
+    _add_spent(spent, before, stack.component_cpu())
+    result.notes.append(cpu_per_ticket_note(spent, tickets))
     return result
+
+
+def _add_spent(spent: dict[str, float], before: dict[str, float], after: dict[str, float]) -> None:
+    for key in after.keys() & before.keys():
+        spent[key] = spent.get(key, 0.0) + after[key] - before[key]
+
+
+def cpu_per_ticket_note(spent: dict[str, float], tickets: int) -> str:
+    """Where a created ticket's CPU goes: each component's ms per ticket, load and drain."""
+    parts = {k: v * 1000 / max(tickets, 1) for k, v in spent.items()}
+    listed = ", ".join(f"{k} {v:.2f} ms" for k, v in sorted(parts.items(), key=lambda kv: -kv[1]))
+    return (f"CPU per created ticket during the intake runs (warm-ups included) and the drain "
+            f"after them, {tickets:,} tickets: {listed}; total {sum(parts.values()):.2f} ms "
+            f"(PostgreSQL: postmaster and live backends)")
 
 
 def services_cpu(stack: Stack) -> float:
@@ -112,8 +134,8 @@ def services_cpu(stack: Stack) -> float:
                if name in stack.processes)
 
 
-def catch_up_note(stack: Stack) -> str:
-    """How long after the load metrics took to hold every ticket intake created."""
+def catch_up(stack: Stack) -> tuple[str, int]:
+    """How long after the load metrics took to hold every ticket intake created; how many."""
     import asyncio
 
     import asyncpg
@@ -139,7 +161,7 @@ def catch_up_note(stack: Stack) -> str:
     return (f"after the load, metrics held all {made:,} tickets intake created within "
             f"{time.monotonic() - started:.1f} s (the downstream pipeline's backlog), using "
             f"{services_cpu(stack) - cpu:.1f} s more CPU of the five services"
-            if seen >= made else f"metrics still behind after 180 s: {seen:,} of {made:,}")
+            if seen >= made else f"metrics still behind after 180 s: {seen:,} of {made:,}"), made
 
 
 def have_wrk() -> bool:

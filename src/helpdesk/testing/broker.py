@@ -79,6 +79,11 @@ class TansuBroker:
         return f"{self.host}:{self.port}"
 
     @property
+    def pid(self) -> int | None:
+        """The broker's process id while it runs (benchmarks read its CPU time)."""
+        return self._proc.pid if self.running and self._proc is not None else None
+
+    @property
     def running(self) -> bool:
         """True while the broker process is alive."""
         return self._proc is not None and self._proc.poll() is None

@@ -117,6 +117,14 @@ class PostgresCluster:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
     @property
+    def postmaster_pid(self) -> int | None:
+        """The postmaster's process id while it runs (its first line of postmaster.pid)."""
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split()[0]) if self.running else None
+        except (OSError, ValueError, IndexError):
+            return None
+
+    @property
     def running(self) -> bool:
         """True while the postmaster is alive."""
         return self._proc is not None and self._proc.poll() is None
