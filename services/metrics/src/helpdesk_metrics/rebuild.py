@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import logging
 import time
 from collections import defaultdict
@@ -317,16 +318,19 @@ def _tuples(conn: AsyncConnection, table: sa.Table,
         yield record
 
 
-async def _insert(conn: AsyncConnection, table: sa.Table, rows: Iterable[dict[str, Any]]) -> None:
+async def _insert(conn: AsyncConnection, table: sa.Table, rows: Iterable[dict[str, Any]], *,
+                  into: str | None = None) -> None:
+    """Bulk-insert `rows` of `table` (into the table named `into`, same columns, if given)."""
+    target = into or table.name
     names = _columns(table)
     records = _tuples(conn, table, rows)
     if conn.dialect.name == "postgresql":
         raw = await conn.get_raw_connection()
         # The asyncpg connection of this very transaction: COPY is part of the switch.
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            table.name, records=list(records), columns=names)
+            target, records=list(records), columns=names)
         return
-    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
+    sql = (f"INSERT INTO {target} ({', '.join(names)}) "
            f"VALUES ({', '.join('?' for _ in names)})")
     chunk: list[tuple[Any, ...]] = []
     for record in records:
@@ -338,19 +342,93 @@ async def _insert(conn: AsyncConnection, table: sa.Table, rows: Iterable[dict[st
         await conn.exec_driver_sql(sql, chunk)
 
 
+#: Suffix of the tables (and their indexes) a PostgreSQL switch builds before swapping them in.
+STAGED = "__rebuild"
+
+
+async def _stage(conn: AsyncConnection, table: sa.Table, rows: Iterable[dict[str, Any]]) -> list[Any]:
+    """PostgreSQL: build a copy of `table` holding `rows`, beside it; its index list.
+
+    COPY into a table without indexes, then one sorted build per index, is cheaper than
+    deleting every row and COPYing into the indexed live table (whose indexes then hold
+    the dead entries too: that switch took 1.9, 3.3, 5.4 s on three rebuilds in a row of
+    the same 48k records). Same columns, defaults, checks, indexes and (after
+    `_put_in_place`) names. Grants other roles held on the old table are not carried over
+    (metrics grants none).
+    """
+    name, staged = table.name, table.name + STAGED
+    indexes = (await conn.execute(sa.text(
+        "SELECT i.relname AS name, pg_get_indexdef(i.oid) AS definition, c.conname AS constraint, "
+        "CAST(c.contype AS text) AS kind FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        "LEFT JOIN pg_constraint c ON c.conindid = i.oid AND c.conrelid = x.indrelid "
+        "WHERE x.indrelid = CAST(:table AS regclass)"), {"table": name})).all()
+    await conn.execute(sa.text(f'DROP TABLE IF EXISTS "{staged}"'))
+    await conn.execute(sa.text(
+        f'CREATE TABLE "{staged}" (LIKE "{name}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS '
+        f'INCLUDING GENERATED INCLUDING STORAGE)'))
+    await _insert(conn, table, rows, into=staged)
+    for index in indexes:
+        parsed = _INDEX_DEFINITION.match(index.definition)
+        if parsed is None:
+            raise RuntimeError(f"unexpected index definition {index.definition!r}")
+        unique, method = parsed.group("unique") or "", parsed.group("method")
+        await conn.execute(sa.text(
+            f'CREATE {unique}INDEX {_ident(index.name + STAGED)} ON "{staged}" {method}'))
+        if index.kind in ("p", "u"):
+            kind = "PRIMARY KEY" if index.kind == "p" else "UNIQUE"
+            await conn.execute(sa.text(
+                f'ALTER TABLE "{staged}" ADD CONSTRAINT {_ident(index.constraint + STAGED)} '
+                f"{kind} USING INDEX {_ident(index.name + STAGED)}"))
+    await conn.execute(sa.text(f'ANALYZE "{staged}"'))
+    return list(indexes)
+
+
+async def _put_in_place(conn: AsyncConnection, table: sa.Table, indexes: list[Any]) -> None:
+    """PostgreSQL: drop `table` and give its staged copy (and the copy's indexes) its names.
+
+    DROP waits for the old table's readers to finish; readers that come later wait for the
+    switch to commit, then find the new table. Hence all tables are staged first.
+    """
+    name, staged = table.name, table.name + STAGED
+    await conn.execute(sa.text(f'DROP TABLE "{name}"'))
+    await conn.execute(sa.text(f'ALTER TABLE "{staged}" RENAME TO "{name}"'))
+    for index in indexes:
+        # Renaming a constraint's index renames the constraint with it.
+        await conn.execute(sa.text(
+            f"ALTER INDEX {_ident(index.name + STAGED)} RENAME TO {_ident(index.name)}"))
+
+
+#: pg_get_indexdef's form: CREATE [UNIQUE] INDEX name ON [schema.]table USING method (...).
+_INDEX_DEFINITION = re.compile(
+    r'^CREATE (?P<unique>UNIQUE )?INDEX (?:"(?:[^"]|"")+"|\S+) ON (?:"(?:[^"]|"")+"|\S+) '
+    r"(?P<method>USING .+)$", re.DOTALL)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 async def _switch(live: AsyncEngine, projection: Projection) -> bool:
     """Replace the live projections with the replayed rows, unless live has seen more events."""
     consumer_name = projection.consumer_name
     async with live.begin() as dst:
-        if dst.dialect.name == "postgresql":
+        postgres = dst.dialect.name == "postgresql"
+        if postgres:
             await dst.execute(sa.text(f"LOCK TABLE {inbox.name} IN EXCLUSIVE MODE"))
         handled = set((await dst.execute(sa.select(inbox.c.event_id)
                                           .where(inbox.c.consumer == consumer_name))).scalars())
         if not handled <= projection.seen:
             return False
-        for table in PROJECTIONS:
-            await dst.execute(table.delete())
+        if postgres:
+            staged = [(table, await _stage(dst, table, projection.table_rows(table)))
+                      for table in PROJECTIONS]
+            for table, indexes in staged:
+                await _put_in_place(dst, table, indexes)
+        else:
+            for table in PROJECTIONS:
+                await dst.execute(table.delete())
+                await _insert(dst, table, projection.table_rows(table))
+        # The inbox is shared with other consumers' rows: replaced in place.
         await dst.execute(inbox.delete().where(inbox.c.consumer == consumer_name))
-        for table in (*PROJECTIONS, inbox):
-            await _insert(dst, table, projection.table_rows(table))
+        await _insert(dst, inbox, projection.table_rows(inbox))
     return True
