@@ -24,6 +24,27 @@ def _record_statement(dialect: str) -> Any:
     return insert(T).on_conflict_do_nothing()
 
 
+@lru_cache(maxsize=4)
+def _record_many_statement(dialect: str) -> Any:
+    return _record_statement(dialect).returning(T.c.event_id)
+
+
+async def record_new(
+    conn: AsyncConnection, consumer: str, event_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Record `event_ids` for `consumer` in one statement; the ids recorded now (not before)."""
+    # Sorted: two instances recording overlapping runs (after a rebalance) take the unique
+    # index's row locks in the same order, so they wait for each other instead of deadlocking.
+    unique = sorted(set(event_ids))
+    if len(unique) == 1:
+        return set(unique) if await record_once(conn, consumer, unique[0]) else set()
+    # One multi-row INSERT ... RETURNING (SQLAlchemy's insertmanyvalues) instead of one
+    # round trip per event: a consumer batch of a fetched run records all its ids at once.
+    result = await conn.execute(_record_many_statement(conn.dialect.name),
+                                [{"consumer": consumer, "event_id": i} for i in unique])
+    return set(result.scalars())
+
+
 async def record_once(conn: AsyncConnection, consumer: str, event_id: uuid.UUID) -> bool:
     """Record that `consumer` handled `event_id`; True the first time, False for a redelivery."""
     # On PostgreSQL a concurrent insert of the same id waits for the other transaction and
@@ -52,9 +73,13 @@ class TransactionalHandler:
 
     async def batch(self, envelopes: Sequence[Envelope]) -> None:
         """Handle `envelopes` in order, in one transaction."""
+        if not envelopes:
+            return
         async with self._engine.begin() as conn:
+            new = await record_new(conn, self._consumer, [e.id for e in envelopes])
             for envelope in envelopes:
-                if await record_once(conn, self._consumer, envelope.id):
+                if envelope.id in new:
+                    new.discard(envelope.id)  # the same event twice in one run: handled once
                     await self._handler(conn, envelope)
 
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from helpdesk_events.envelope import Envelope
-from helpdesk_events.inbox import record_once, transactional_handler
+from helpdesk_events.inbox import record_new, record_once, transactional_handler
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 EFFECTS = sa.table("effects", sa.column("event_id", sa.Uuid), sa.column("n", sa.Integer))
@@ -27,6 +27,32 @@ async def test_record_once_is_true_only_the_first_time_per_consumer(store: Async
         assert await record_once(conn, "sla", event_id) is True
     async with store.begin() as conn:
         assert await record_once(conn, "metrics", event_id) is False
+
+
+async def test_record_new_returns_only_the_ids_not_recorded_before(store: AsyncEngine) -> None:
+    seen, fresh, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with store.begin() as conn:
+        assert await record_once(conn, "metrics", seen) is True
+    async with store.begin() as conn:
+        assert await record_new(conn, "metrics", [seen, fresh, fresh, other]) == {fresh, other}
+        assert await record_new(conn, "metrics", [fresh, other]) == set()
+        assert await record_new(conn, "sla", [seen, fresh]) == {seen, fresh}
+
+
+async def test_a_batch_handles_each_new_event_once_in_order(store: AsyncEngine, make_ping) -> None:
+    handled: list[int] = []
+
+    async def count(conn: AsyncConnection, envelope: Envelope) -> None:
+        handled.append(envelope.data.n)
+        await conn.execute(sa.insert(EFFECTS).values(event_id=envelope.id, n=envelope.data.n))
+
+    handle = transactional_handler(store, "batcher", count)
+    first, second, third = make_ping(1), make_ping(2), make_ping(3)
+    await handle(first)
+    await handle.batch([second, first, third, second])
+    await handle.batch([first, second, third])
+    assert handled == [1, 2, 3]
+    assert await count_effects(store) == 3
 
 
 async def test_redelivered_event_has_its_effects_counted_once(
