@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.sla import SlaBreached
 from helpdesk_events.tickets import TicketCreated, TicketEscalated, TicketEvent
-from helpdesk_runtime.upsert import insert_ignore
 
 from . import store
-from .domain.decide import decide_after_manual_escalation, decide_escalation, decide_route
+from .domain.decide import decide_after_manual_escalation, decide_escalation
 from .domain.model import TicketView
-from .domain.observe import facts_of, observe
-from .service import drain, publish, teams_of_agent
-from .tables import early_escalations
+from .domain.observe import facts_of, may_change, observe
+from .service import drain, publish, route_new, teams_of_agent
 
 
 async def handle(conn: AsyncConnection, envelope: Envelope) -> None:
@@ -31,17 +28,13 @@ async def handle(conn: AsyncConnection, envelope: Envelope) -> None:
 
 async def _on_created(conn: AsyncConnection, envelope: Envelope, event: TicketCreated) -> None:
     await store.lock_decisions(conn)
-    if await store.get_ticket(conn, event.ticket_id) is not None:
-        return
     now = event.occurred_at
-    view = TicketView(facts=facts_of(event))
-    await store.save_ticket(conn, view)
-    state = await store.load_state(conn)
-    state = await publish(conn, state, decide_route(state, view, now), now, causation=str(envelope.id))
+    state = await route_new(conn, await store.load_state(conn, registry_once=True),
+                            TicketView(facts=facts_of(event)), now, causation=str(envelope.id))
+    if state is None:  # routing knew the ticket: a second creation changes nothing
+        return
     # A breach that overtook the creation (another topic, no ordering between them).
-    early = (await conn.execute(
-        sa.select(early_escalations).where(early_escalations.c.ticket_id == event.ticket_id)
-    )).all()
+    early = await store.early_escalations_of(conn, event.ticket_id)
     for row in early:
         current = await store.get_ticket(conn, event.ticket_id)
         if current is not None:
@@ -49,7 +42,7 @@ async def _on_created(conn: AsyncConnection, envelope: Envelope, event: TicketCr
                 state, current, trigger="sla_breach", reason=row.reason, now=now,
             ), now, causation=str(row.event_id))
     if early:
-        await conn.execute(sa.delete(early_escalations).where(early_escalations.c.ticket_id == event.ticket_id))
+        await store.forget_early_escalations(conn, event.ticket_id)
 
 
 async def _on_breach(conn: AsyncConnection, envelope: Envelope, event: SlaBreached) -> None:
@@ -59,12 +52,10 @@ async def _on_breach(conn: AsyncConnection, envelope: Envelope, event: SlaBreach
     reason = f"SLA {event.target.value} target breached (late by {event.late_by_seconds} s)"
     view = await store.get_ticket(conn, event.ticket_id)
     if view is None:
-        await conn.execute(insert_ignore(conn, early_escalations, ["event_id"]).values(
-            event_id=envelope.id, ticket_id=event.ticket_id, reason=reason,
-        ))
+        await store.add_early_escalation(conn, envelope.id, event.ticket_id, reason)
         return
     now = envelope.time
-    state = await store.load_state(conn)
+    state = await store.load_state(conn, registry_once=True)
     old_agent = view.agent
     state = await publish(conn, state, decide_escalation(
         state, view, trigger="sla_breach", reason=reason, now=now,
@@ -73,6 +64,8 @@ async def _on_breach(conn: AsyncConnection, envelope: Envelope, event: SlaBreach
 
 
 async def _on_ticket_event(conn: AsyncConnection, envelope: Envelope, event: TicketEvent) -> None:
+    if not may_change(event):  # e.g. intake echoing routing's own assignment: nothing to read
+        return
     await store.lock_decisions(conn)
     view = await store.get_ticket(conn, event.ticket_id)
     if view is None:
@@ -82,7 +75,7 @@ async def _on_ticket_event(conn: AsyncConnection, envelope: Envelope, event: Tic
     if after == view:
         return
     await store.save_ticket(conn, after)
-    state = await store.load_state(conn)
+    state = await store.load_state(conn, registry_once=True)
     causation = str(envelope.id)
     if isinstance(event, TicketEscalated) and event.routing_decision_id is None:
         state = await publish(conn, state, decide_after_manual_escalation(state, after, now), now,

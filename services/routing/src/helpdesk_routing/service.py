@@ -14,10 +14,13 @@ from helpdesk_events.outbox import add_to_outbox
 from helpdesk_events.routing import EscalationDecided, RoutingDecided
 
 from . import store
-from .domain.decide import RoutingState, decide_drain, evolve, evolve_workload
+from .domain.decide import RoutingState, decide_drain, decide_route, evolve, evolve_workload
+from .domain.model import TicketView, Workload
 from .tables import decisions
 
 SOURCE = "routing"
+#: Built once, values as parameters (a statement per call costs more CPU than the insert).
+_RECORD_DECISION = sa.insert(decisions)
 
 
 async def publish(
@@ -30,7 +33,7 @@ async def publish(
 ) -> RoutingState:
     """Record decisions (view, workload, decision log) and put them in the outbox, in order."""
     workload = state.workload
-    envelopes = []
+    decided = []
     for event in events:
         if not isinstance(event, (RoutingDecided, EscalationDecided)):
             raise TypeError(f"routing publishes only its decisions, not {type(event).__name__}")
@@ -40,15 +43,47 @@ async def publish(
         after = evolve(view, event, now)
         workload = evolve_workload(workload, view, after)
         await store.save_ticket(conn, after)
+        decided.append(event)
+    return await _record(conn, state, workload, decided, causation)
+
+
+async def route_new(
+    conn: AsyncConnection, state: RoutingState, ticket: TicketView, now: datetime, *, causation: str | None = None,
+) -> RoutingState | None:
+    """Route a ticket routing does not know yet and publish the decision; None if it knows the ticket.
+
+    The ticket is stored once, with its first decision applied (one INSERT, no update after).
+    """
+    events = decide_route(state, ticket, now)
+    workload, routed = state.workload, ticket
+    for event in events:
+        after = evolve(routed, event, now)
+        workload = evolve_workload(workload, routed, after)
+        routed = after
+    if not await store.add_ticket(conn, routed):
+        return None
+    return await _record(conn, state, workload, events, causation)
+
+
+async def _record(
+    conn: AsyncConnection, state: RoutingState, workload: Workload, decided: Sequence[Event],
+    causation: str | None,
+) -> RoutingState:
+    """Log the decisions, move the cursors, queue the envelopes: the state after them."""
+    envelopes, rows = [], []
+    for event in decided:
+        ticket_id = event.ticket_id  # type: ignore[attr-defined]
         envelope = new_envelope(
-            event, source=SOURCE, subject=str(event.ticket_id), time=datetime.now(timezone.utc),
-            causationid=causation, correlationid=str(event.ticket_id),
+            event, source=SOURCE, subject=str(ticket_id), time=datetime.now(timezone.utc),
+            causationid=causation, correlationid=str(ticket_id),
         )
         envelopes.append(envelope)
-        await conn.execute(sa.insert(decisions).values(
-            event_id=envelope.id, ticket_id=event.ticket_id, type=envelope.type,
-            data=event.model_dump(mode="json"), decided_at=envelope.time,
-        ))
+        rows.append({
+            "event_id": envelope.id, "ticket_id": ticket_id, "type": envelope.type,
+            "data": event.model_dump(mode="json"), "decided_at": envelope.time,
+        })
+    if rows:
+        await conn.execute(_RECORD_DECISION, rows)  # one statement for all, in order
     await store.save_cursors(conn, state.workload, workload)
     if envelopes:
         await add_to_outbox(conn, envelopes)

@@ -10,6 +10,8 @@ import pytest
 from helpdesk_events.routing import AgentStatus, EscalationDecided, RoutingDecided, Strategy
 from helpdesk_events.tickets import (
     SYSTEM_ACTOR,
+    CommentAdded,
+    StatusChanged,
     TicketEscalated,
     TicketReopened,
     TicketResolved,
@@ -38,7 +40,7 @@ from helpdesk_routing.domain.model import (
     TicketView,
     Workload,
 )
-from helpdesk_routing.domain.observe import observe
+from helpdesk_routing.domain.observe import may_change, observe
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
 TEAMS = {
@@ -181,6 +183,26 @@ def test_echoes_of_routing_decisions_are_ignored_but_manual_moves_are_followed()
     assert observe(ticket, echo, NOW) == ticket
     moved = observe(ticket, TicketTransferred(**common), NOW)  # type: ignore[arg-type]
     assert (moved.team, moved.agent, moved.state, moved.queued_at) == ("net2", None, QUEUED, NOW)
+
+
+def test_events_that_cannot_change_the_view_are_known_without_looking_at_it() -> None:
+    ticket = view(state=ASSIGNED, team="desk", tier=1, agent="ann")
+    common = dict(ticket_id=ticket.facts.ticket_id, occurred_at=NOW, by=SYSTEM_ACTOR, reason="r",
+                  from_team="desk", to_team="net2", from_agent="ann", to_agent=None, from_tier=1, to_tier=1)
+    idle = [
+        TicketTransferred(**common, routing_decision_id=uuid.uuid4()),  # type: ignore[arg-type]
+        CommentAdded(ticket_id=ticket.facts.ticket_id, occurred_at=NOW, comment_id=uuid.uuid4(),
+                     author=SYSTEM_ACTOR, public=True, body="hi"),
+        StatusChanged(ticket_id=ticket.facts.ticket_id, occurred_at=NOW, from_status="new",  # type: ignore[arg-type]
+                      to_status="open", by=SYSTEM_ACTOR),
+    ]
+    for event in idle:
+        assert not may_change(event)
+        for state_ in (ticket, view(), view(state=DONE, team="desk", tier=1)):
+            assert observe(state_, event, NOW) == state_
+    assert may_change(TicketTransferred(**common))  # type: ignore[arg-type]
+    assert may_change(TicketResolved(ticket_id=ticket.facts.ticket_id, occurred_at=NOW,
+                                     resolution_code="fixed", by=SYSTEM_ACTOR))
 
 
 def test_manual_escalation_event_keeps_the_team_when_none_is_named() -> None:

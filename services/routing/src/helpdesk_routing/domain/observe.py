@@ -71,6 +71,19 @@ def _placed(view: TicketView, *, tier: int, team: str | None, agent: str | None,
     )
 
 
+#: Events that always reach the view: facts and resolution come from intake alone.
+_FOLLOWED = (TicketUpdated, PriorityChanged, TicketCategorized, TicketResolved, TicketClosed, TicketReopened)
+#: Moves the view follows when a person made them (no `routing_decision_id`).
+_MOVES = (TicketAssigned, TicketTransferred, TicketEscalated)
+
+
+def may_change(event: Event) -> bool:
+    """False when `observe` returns every view unchanged for this event (echoes, comments, ...)."""
+    return isinstance(event, _FOLLOWED) or (
+        isinstance(event, _MOVES) and getattr(event, "routing_decision_id", None) is None
+    )
+
+
 def observe(view: TicketView, event: Event, now: datetime) -> TicketView:
     """The view after a ticket event.
 
@@ -92,7 +105,7 @@ def observe(view: TicketView, event: Event, now: datetime) -> TicketView:
         if view.agent is not None:
             return dataclasses.replace(view, state=ASSIGNED)
         return dataclasses.replace(view, state=QUEUED if view.team else view.state, queued_at=now)
-    if getattr(event, "routing_decision_id", None) is not None:
+    if not may_change(event):
         return view
     if isinstance(event, TicketAssigned):
         return _placed(view, tier=int(event.tier), team=event.team, agent=event.agent, now=now)
