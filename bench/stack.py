@@ -162,7 +162,9 @@ class Stack:
             out["Tansu"] = cpu_seconds(self.broker.pid)
         postmaster = self.cluster.postmaster_pid if self.cluster is not None else None
         if postmaster is not None:
-            out["PostgreSQL"] = sum(cpu_seconds(p) for p in [postmaster, *children_of(postmaster)])
+            # A backend that exited meanwhile reads as NaN: its time is gone either way.
+            out["PostgreSQL"] = sum(t for t in map(cpu_seconds, [postmaster, *children_of(postmaster)])
+                                    if t == t)
         return out
 
     def close(self) -> None:

@@ -65,6 +65,7 @@ def run(stack: Stack, scale: Scale, *, use_wrk: bool, profiler: Profiler | None)
         stack.start_process("baseline", python_module("bench.baseline_app", "--dsn", dsn,
                                                        "--port", str(port)),
                             f"http://127.0.0.1:{port}")
+    result.notes.append(register_desk(stack, token))
     tool = "wrk" if use_wrk else "python (bench.httpload, second process)"
     result.notes.append(f"load generator: {tool}; closed loop, each client sends its next POST "
                         f"when the last was answered; {scale.throughput_seconds:g} s per run "
@@ -126,6 +127,30 @@ def cpu_per_ticket_note(spent: dict[str, float], tickets: int) -> str:
     return (f"CPU per created ticket during the intake runs (warm-ups included) and the drain "
             f"after them, {tickets:,} tickets: {listed}; total {sum(parts.values()):.2f} ms "
             f"(PostgreSQL: postmaster and live backends)")
+
+
+DESK_AGENTS = 20
+DESK_CAPACITY = 1000
+
+
+def register_desk(stack: Stack, token: str) -> str:
+    """A tier-1 team and online agents in routing, so every created ticket is assigned.
+
+    Without them routing decides nothing and no assignment flows back through intake to the
+    other services: the pipeline would do less per ticket than a real desk's.
+    """
+    import httpx
+
+    url, headers = stack.urls["routing"], {"Authorization": f"Bearer {token}"}
+    with httpx.Client(timeout=30, headers=headers) as client:
+        client.post(f"{url}/v1/teams", json={"id": "desk", "name": "Desk", "tier": 1}).raise_for_status()
+        for i in range(DESK_AGENTS):
+            client.post(f"{url}/v1/agents", json={
+                "id": f"bench-agent-{i:02d}", "name": f"Agent {i}", "teams": ["desk"], "tier": 1,
+                "capacity": DESK_CAPACITY, "status": "online"}).raise_for_status()
+    return (f"routing knows one tier-1 team with {DESK_AGENTS} online agents of capacity "
+            f"{DESK_CAPACITY} each, so created tickets are assigned (the assignment flows back "
+            f"through intake to sla, metrics and surveys)")
 
 
 def services_cpu(stack: Stack) -> float:
