@@ -30,7 +30,9 @@ def create_app(settings: SlaSettings | None = None) -> FastAPI:
     """Build the sla app: consumes ticket events, fires timers, serves calendars and policies."""
     settings = settings or SlaSettings()
     scheduler = Scheduler(
-        batch_size=settings.timer_batch_size, max_sleep=settings.scheduler_max_sleep
+        batch_size=settings.timer_batch_size,
+        max_sleep=settings.scheduler_max_sleep,
+        claimers=settings.timer_claimers,
     )
     runtime = ServiceRuntime(
         settings,

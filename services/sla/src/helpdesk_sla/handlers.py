@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.tickets import PriorityChanged, TicketCategorized, TicketEvent
+from helpdesk_runtime.txmemo import once_per_transaction
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .domain.decide import apply_event
+from .domain.policies import SlaConfig
+from .domain.state import TicketSla, timers_for
 from .scheduler import Scheduler
 from .store import append_history, apply_decision, load_config, load_history, load_state
 
 Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+
+#: txmemo keys: the configuration, and the states this transaction holds locked.
+_CONFIG = "helpdesk_sla.config"
+_HELD = "helpdesk_sla.held_states"
+
+
+async def _no_states() -> dict[uuid.UUID, TicketSla]:
+    return {}
 
 
 def make_handler(scheduler: Scheduler) -> Handler:
@@ -24,17 +36,31 @@ def make_handler(scheduler: Scheduler) -> Handler:
         if not isinstance(event, TicketEvent):
             return
         await append_history(conn, envelope)
-        state = await load_state(conn, event.ticket_id, lock=True)
-        config = await load_config(conn)
+        # A consumer batch is one transaction: a ticket's state read (locked) or written by an
+        # earlier event of the batch is still this transaction's, as it was left.
+        held: dict[uuid.UUID, TicketSla] = await once_per_transaction(conn, _HELD, _no_states)
+        state = held.get(event.ticket_id)
+        if state is None:
+            state = await load_state(conn, event.ticket_id, lock=True)
+        config: SlaConfig = await once_per_transaction(conn, _CONFIG, lambda: load_config(conn))
         history = ()
         if isinstance(event, (PriorityChanged, TicketCategorized)):
             history = tuple((await load_history(conn, [event.ticket_id]))[event.ticket_id])
         decision = apply_event(state, event, config, history=history)
         if decision.state is None and not decision.events:
+            if state is not None:
+                held[event.ticket_id] = state
             return
         await apply_decision(
-            conn, event.ticket_id, decision, at=event.occurred_at, causation=str(envelope.id)
+            conn,
+            event.ticket_id,
+            decision,
+            at=event.occurred_at,
+            causation=str(envelope.id),
+            stored={timer.key for timer in timers_for(state)},
         )
+        if decision.state is not None:
+            held[event.ticket_id] = decision.state
         if decision.timers:
             scheduler.wake(min(t.due_at for t in decision.timers))
 

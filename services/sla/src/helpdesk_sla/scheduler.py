@@ -49,8 +49,10 @@ _LAG_RETRY = timedelta(milliseconds=50)
 class Scheduler:
     """Fires due warning and breach timers; `wake(due_at)` when a writer adds an earlier one."""
 
-    def __init__(self, *, batch_size: int = 200, max_sleep: float = 30.0) -> None:
+    def __init__(self, *, batch_size: int = 200, max_sleep: float = 30.0, claimers: int = 1) -> None:
         self.batch_size = batch_size
+        #: Claimers working a backlog side by side (PostgreSQL only; SQLite has one writer).
+        self.claimers = max(claimers, 1)
         #: An upper bound on sleeping, for timers written by another instance.
         self.max_sleep = max_sleep
         self._event = asyncio.Event()
@@ -113,8 +115,33 @@ class Scheduler:
 
         A full batch is followed at once by the next; `on_batch` runs after each commit that
         fired something (the runtime wakes the outbox relay there). Policies and calendars are
-        read once per call, not per batch or timer.
+        read once per claimer, not per batch or timer. On PostgreSQL a full batch (a backlog)
+        starts up to `claimers - 1` more claimers on their own connections: while one builds
+        its batch in Python the database executes another's statements, and `SKIP LOCKED`
+        keeps their claims (timer rows and ticket states) apart.
         """
+        helpers: list[asyncio.Task[int]] = []
+
+        def backlog() -> None:
+            if len(helpers) + 1 < self.claimers and engine.dialect.name == "postgresql":
+                helpers.append(asyncio.create_task(self._claim_loop(engine, on_batch, until)))
+
+        try:
+            total = await self._claim_loop(engine, on_batch, until, backlog)
+            for task in helpers:
+                total += await task
+        except BaseException:
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            raise
+        return total
+
+    async def _claim_loop(
+        self, engine: AsyncEngine, on_batch: Callable[[], None] | None,
+        until: datetime | None, on_full: Callable[[], None] | None = None,
+    ) -> int:
+        """Claim and fire batches until one is not full; `on_full` runs after each full one."""
         total = 0
         config: SlaConfig | None = None
         # One pooled connection for the whole wake: no checkout and ping per batch.
@@ -124,6 +151,8 @@ class Scheduler:
                 total += fired
                 if fired and on_batch is not None:
                     on_batch()
+                if fetched >= self.batch_size and on_full is not None:
+                    on_full()
                 if busy:  # another writer holds some tickets: let it commit, then look again
                     await asyncio.sleep(_BUSY_RETRY)
                 elif fetched < self.batch_size:
@@ -171,18 +200,24 @@ class Scheduler:
             if config is None:
                 config = await load_config(conn)
             decisions: list[tuple[uuid.UUID, Decision]] = []
+            # What each decided ticket has stored now: its state's timers less the claimed ones
+            # (deleted above), so persisting needs not read them back.
+            stored: dict[uuid.UUID, set[str]] = {}
+            claimed = set(keys)
             fired = 0
             for ticket_id, timers in by_ticket.items():
                 state = states.get(ticket_id)
                 pending = [t for t in timers if t.key in fresh]
                 if state is None or not pending:
                     continue
+                stored[ticket_id] = {t.key for t in timers_for(state)} - claimed
                 events: list[Event] = []
                 for timer in pending:
                     decision = fire_timer(state, timer, config, now)
                     state = decision.state or state
                     events.extend(decision.events)
-                decisions.append((ticket_id, Decision(state, events, timers_for(state))))
+                # The last decision's timers are those of the final state.
+                decisions.append((ticket_id, Decision(state, events, decision.timers)))
                 fired += len(events)
-            await apply_decisions(conn, decisions, at=now)
+            await apply_decisions(conn, decisions, at=now, stored=stored)
         return fired, len(rows), len(busy), config

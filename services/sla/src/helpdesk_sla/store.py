@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,11 +69,16 @@ async def load_state(
     conn: AsyncConnection, ticket_id: uuid.UUID, *, lock: bool = False
 ) -> TicketSla | None:
     """A ticket's SLA state; `lock` serialises writers of one ticket on PostgreSQL."""
-    query = sa.select(ticket_sla.c.state).where(ticket_sla.c.ticket_id == ticket_id)
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    text = (await conn.execute(query)).scalar_one_or_none()
+    query = _state_query(conn.dialect.name == "postgresql" and lock)
+    text = (await conn.execute(query, {"ticket_id": ticket_id})).scalar_one_or_none()
     return None if text is None else TicketSla.model_validate_json(text)
+
+
+@lru_cache(maxsize=2)
+def _state_query(lock: bool) -> sa.Select:  # type: ignore[type-arg]
+    # Built once, the id a parameter: no statement to build and cache-key per event.
+    query = sa.select(ticket_sla.c.state).where(ticket_sla.c.ticket_id == sa.bindparam("ticket_id"))
+    return query.with_for_update() if lock else query
 
 
 async def lock_states(
@@ -87,18 +93,17 @@ async def lock_states(
     if not ticket_ids:
         return {}, set()
     ids = sorted(set(ticket_ids))
+    # Only the JSON, which holds the id: no id column to fetch and convert per row.
     query = (
-        sa.select(ticket_sla.c.ticket_id, ticket_sla.c.state)
+        sa.select(ticket_sla.c.state)
         .where(ticket_sla.c.ticket_id.in_(ids))
         .order_by(ticket_sla.c.ticket_id)
     )
     postgres = conn.dialect.name == "postgresql"
     if postgres:
         query = query.with_for_update(skip_locked=True)
-    states = {
-        row.ticket_id: TicketSla.model_validate_json(row.state)
-        for row in await conn.execute(query)
-    }
+    decoded = (TicketSla.model_validate_json(text) for text in await conn.scalars(query))
+    states = {state.ticket_id: state for state in decoded}
     absent = [t for t in ids if t not in states]
     busy: set[uuid.UUID] = set()
     if postgres and absent:  # rare: tell a locked row from a missing one
@@ -151,9 +156,16 @@ async def apply_decision(
     *,
     at: datetime,
     causation: str | None = None,
+    stored: Collection[str] | None = None,
 ) -> None:
-    """Persist a decision in the caller's transaction: state, timers, breaches, outbox."""
-    await apply_decisions(conn, [(ticket_id, decision)], at=at, causation=causation)
+    """Persist a decision in the caller's transaction: state, timers, breaches, outbox.
+
+    `stored`: the keys of the ticket's stored timers when the caller knows them (else read).
+    """
+    await apply_decisions(
+        conn, [(ticket_id, decision)], at=at, causation=causation,
+        stored=None if stored is None else {ticket_id: stored},
+    )
 
 
 async def apply_decisions(
@@ -162,8 +174,12 @@ async def apply_decisions(
     *,
     at: datetime,
     causation: str | None = None,
+    stored: Mapping[uuid.UUID, Collection[str]] | None = None,
 ) -> None:
-    """Persist many tickets' decisions in the caller's transaction, one statement per table."""
+    """Persist many tickets' decisions in the caller's transaction, one statement per table.
+
+    `stored`: the keys of every ticket's stored timers when the caller knows them (else read).
+    """
     if not decisions:
         return
     now = datetime.now(UTC)
@@ -179,15 +195,8 @@ async def apply_decisions(
         if d.state is not None
     ]
     if states:
-        stmt = _dialect_insert(conn, ticket_sla)
-        changed = ("created_at", "policy_id", "state", "updated_at")
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["ticket_id"], set_={k: stmt.excluded[k] for k in changed}
-            ).returning(ticket_sla.c.ticket_id),
-            states,
-        )
-    await sync_timers_many(conn, {ticket_id: d.timers for ticket_id, d in decisions})
+        await conn.execute(_state_upsert(conn.dialect.name), states)
+    await sync_timers_many(conn, {ticket_id: d.timers for ticket_id, d in decisions}, stored)
     rows = [
         {
             "ticket_id": event.ticket_id,
@@ -217,8 +226,14 @@ async def apply_decisions(
 # ("insertmanyvalues") instead of one execution per row.
 
 
-def _dialect_insert(conn: AsyncConnection, table: sa.Table):  # type: ignore[no-untyped-def]
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+@lru_cache(maxsize=4)
+def _state_upsert(dialect: str):  # type: ignore[no-untyped-def]
+    # Built once per dialect: `excluded` walks the table's columns on every build.
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ticket_sla)
+    changed = ("created_at", "policy_id", "state", "updated_at")
+    return stmt.on_conflict_do_update(
+        index_elements=["ticket_id"], set_={k: stmt.excluded[k] for k in changed}
+    ).returning(ticket_sla.c.ticket_id)
 
 
 async def publish(
@@ -239,16 +254,26 @@ async def publish(
 
 
 async def sync_timers_many(
-    conn: AsyncConnection, wanted: Mapping[uuid.UUID, Sequence[Timer]]
+    conn: AsyncConnection,
+    wanted: Mapping[uuid.UUID, Sequence[Timer]],
+    stored: Mapping[uuid.UUID, Collection[str]] | None = None,
 ) -> None:
-    """Make each ticket's stored timers exactly its `wanted` ones, in a few statements."""
+    """Make each ticket's stored timers exactly its `wanted` ones, in a few statements.
+
+    `stored` (the keys stored now, per ticket) spares reading them: a caller holding the
+    ticket's locked state knows them, its timers being those `timers_for` that state, less
+    the ones the scheduler fired (and deleted).
+    """
     if not wanted:
         return
-    existing = set(
-        await conn.scalars(
-            sa.select(sla_timers.c.key).where(sla_timers.c.ticket_id.in_(list(wanted)))
+    if stored is None:
+        existing = set(
+            await conn.scalars(
+                sa.select(sla_timers.c.key).where(sla_timers.c.ticket_id.in_(list(wanted)))
+            )
         )
-    )
+    else:
+        existing = {key for ticket_id in wanted for key in stored.get(ticket_id, ())}
     keep = {timer.key for timers in wanted.values() for timer in timers}
     stale = [key for key in existing if key not in keep]
     if stale:

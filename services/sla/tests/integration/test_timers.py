@@ -141,6 +141,23 @@ async def test_more_due_timers_than_a_batch_fire_in_back_to_back_batches_each_on
             assert await conn.scalar(sa.select(sa.func.count()).select_from(sla_firings)) == 5
 
 
+async def test_two_claimers_on_a_backlog_fire_every_timer_once_in_due_order(pg_url: str) -> None:
+    async with running_sla(pg_url, timer_batch_size=2, timer_claimers=2) as sla:
+        await add_policy(sla, 2, warn=50)
+        tickets = [uuid.uuid4() for _ in range(7)]
+        # Warning and breach both overdue: the claimers may split a ticket's two timers, the
+        # second then finds its state held by the first and retries after that commit.
+        await sla.feed(*(created(t, at=utcnow() - timedelta(seconds=10)) for t in tickets))
+        await sla.app.state.scheduler.fire_due(sla.runtime.engine)
+        for ticket_id in tickets:
+            (breach,) = await wait_for(sla, ticket_id, SlaBreached)
+            (warning,) = await wait_for(sla, ticket_id, SlaWarning)
+            assert warning.time <= breach.time and breach.time >= breach.data.due_at
+        async with sla.runtime.engine.connect() as conn:
+            assert await conn.scalar(sa.select(sa.func.count()).select_from(sla_firings)) == 14
+            assert await conn.scalar(sa.select(sa.func.count()).select_from(sla_timers)) == 0
+
+
 async def test_priority_change_moves_the_ticket_to_another_policy_and_reschedules_its_timers(
     sla: Sla,
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from helpdesk_businesstime import Calendar
 from helpdesk_events.sla import PolicyConditions, PolicyTargets, Target, TicketStatus
@@ -82,9 +83,13 @@ DEFAULT_POLICIES: tuple[Policy, ...] = (
 )
 
 
+#: Built once: constructing a Calendar validates its intervals (frozen, so shareable).
+_DEFAULT_CALENDAR = Calendar.always_open(name="24x7")
+
+
 def default_calendar() -> Calendar:
     """The built-in 24x7 calendar in UTC."""
-    return Calendar.always_open(name="24x7")
+    return _DEFAULT_CALENDAR
 
 
 @dataclass(frozen=True)
@@ -94,10 +99,22 @@ class SlaConfig:
     policies: tuple[Policy, ...] = ()
     calendars: Mapping[str, Calendar] = field(default_factory=dict)
 
-    def all_policies(self) -> tuple[Policy, ...]:
-        """Active configured policies in order, then the defaults."""
+    @cached_property
+    def _ordered(self) -> tuple[Policy, ...]:
+        # Computed once per config: a decision asks for them per event and per fired timer.
         configured = sorted((p for p in self.policies if p.active), key=lambda p: (p.order, p.id))
         return (*configured, *DEFAULT_POLICIES)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Policy]:
+        found: dict[str, Policy] = {}
+        for policy in (*self.policies, *DEFAULT_POLICIES):
+            found.setdefault(policy.id, policy)  # the first of an id wins, as in a scan
+        return found
+
+    def all_policies(self) -> tuple[Policy, ...]:
+        """Active configured policies in order, then the defaults."""
+        return self._ordered
 
     def match(self, facts: TicketFacts) -> Policy:
         """The first policy whose conditions hold (a default policy always does)."""
@@ -108,7 +125,7 @@ class SlaConfig:
 
     def policy(self, policy_id: str) -> Policy | None:
         """A policy by id (configured or default)."""
-        return next((p for p in (*self.policies, *DEFAULT_POLICIES) if p.id == policy_id), None)
+        return self._by_id.get(policy_id)
 
     def calendar(self, calendar_id: str) -> Calendar:
         """A calendar by id; an unknown id (deleted since) falls back to 24x7."""

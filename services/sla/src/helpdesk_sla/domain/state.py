@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 
 from helpdesk_events.envelope import Event
 from helpdesk_events.sla import Target
@@ -47,7 +48,7 @@ class Timer:
     generation: int
     due_at: datetime
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The idempotency key: one firing per clock, kind and generation."""
         return f"{self.ticket_id}:{self.target.value}:{self.kind.value}:{self.generation}"
