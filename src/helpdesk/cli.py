@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import os
 import signal
@@ -60,6 +61,13 @@ def serve(
 
     application = _load_factory(service)()
     settings = application.state.settings
+    # Modules, models and routes live as long as the process: frozen, the collector stops
+    # rescanning them on every full collection (garbage collection was a quarter of sla's
+    # firing CPU). Only here, in a service's own process: a frozen object that later joins
+    # an unreachable cycle is never collected, fine for what a server builds once, not for a
+    # test process building apps by the hundred.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         application, host=host or settings.host, port=port or settings.port,
         log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=10,
