@@ -73,11 +73,16 @@ async def copy_in(dsn: str, states: list[tuple], timers: list[tuple]) -> None:
         await conn.close()
 
 
+#: How far before the latest decision seen each poll reads again (out-of-order commits).
+LOOKBACK = timedelta(seconds=2)
+
+
 async def watch(dsn: str, due: dict[str, datetime], timeout: float) -> dict[str, tuple[float, float]]:
     """key -> (decision time, first time seen committed) as unix seconds, for the `due` keys.
 
-    The scheduler's batches run one after another, so a poll for `fired_at >=` the latest
-    seen decision time finds every batch committed since.
+    Each poll reads the firings decided since `LOOKBACK` before the latest decision seen: a
+    batch may commit after a batch decided later (SLA_TIMER_CLAIMERS > 1 fires side by side),
+    and a poll for `fired_at >=` the latest seen alone would never see it.
     """
     conn = await asyncpg.connect(dsn)
     seen: dict[str, tuple[float, float]] = {}
@@ -85,7 +90,8 @@ async def watch(dsn: str, due: dict[str, datetime], timeout: float) -> dict[str,
     deadline = time.monotonic() + timeout
     try:
         while len(seen) < len(due) and time.monotonic() < deadline:
-            rows = await conn.fetch("SELECT key, fired_at FROM sla_firings WHERE fired_at >= $1", since)
+            rows = await conn.fetch("SELECT key, fired_at FROM sla_firings WHERE fired_at >= $1",
+                                    since - LOOKBACK)
             now = time.time()
             for row in rows:
                 if row["key"] in due and row["key"] not in seen:
