@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from helpdesk_runtime.txmemo import once_per_transaction
+from helpdesk_runtime.txmemo import kept_for_transaction, once_per_transaction
 
 
 async def test_a_value_is_loaded_once_per_transaction_and_again_in_the_next(tmp_path) -> None:
@@ -26,3 +26,18 @@ async def test_a_value_is_loaded_once_per_transaction_and_again_in_the_next(tmp_
     finally:
         await engine.dispose()
     assert (first, again, other, next_transaction) == (1, 1, 2, 3)
+
+
+async def test_a_kept_object_lives_for_its_transaction_only(tmp_path) -> None:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'kept.db'}", poolclass=sa.pool.StaticPool)
+    try:
+        async with engine.begin() as conn:
+            kept = kept_for_transaction(conn, "states", dict)
+            kept["a"] = 1
+            again = kept_for_transaction(conn, "states", dict)
+        async with engine.begin() as conn:
+            next_transaction = kept_for_transaction(conn, "states", dict)
+    finally:
+        await engine.dispose()
+    assert again is kept and again == {"a": 1}
+    assert next_transaction == {}

@@ -19,13 +19,11 @@ T = TypeVar("T")
 _KEY = "helpdesk_txmemo"
 
 
-async def once_per_transaction(
-    conn: AsyncConnection, key: Hashable, load: Callable[[], Awaitable[T]]
-) -> T:
-    """`await load()` the first time `key` is asked for in `conn`'s current transaction."""
+def _values(conn: AsyncConnection) -> dict[Hashable, Any] | None:
+    """The memo of `conn`'s current transaction (None outside one)."""
     transaction = conn.sync_connection.get_transaction() if conn.sync_connection else None
     if transaction is None:
-        return await load()
+        return None
     # conn.info outlives the transaction (it belongs to the pooled connection): the memo
     # holds the transaction it was filled in and starts afresh in the next one. Holding the
     # object keeps its id from being reused by a later transaction.
@@ -33,7 +31,30 @@ async def once_per_transaction(
     if held is None or held[0] is not transaction:
         held = (transaction, {})
         conn.info[_KEY] = held
-    values = held[1]
+    return held[1]
+
+
+async def once_per_transaction(
+    conn: AsyncConnection, key: Hashable, load: Callable[[], Awaitable[T]]
+) -> T:
+    """`await load()` the first time `key` is asked for in `conn`'s current transaction."""
+    values = _values(conn)
+    if values is None:
+        return await load()
     if key not in values:
         values[key] = await load()
-    return values[key]
+    return values[key]  # type: ignore[no-any-return]
+
+
+def kept_for_transaction(conn: AsyncConnection, key: Hashable, make: Callable[[], T]) -> T:
+    """The object `make()` built the first time `key` was asked for in this transaction.
+
+    For what a handler fills in as it goes (states it read or wrote): a rolled-back
+    transaction takes it along, the next one starts with a fresh `make()`.
+    """
+    values = _values(conn)
+    if values is None:
+        return make()
+    if key not in values:
+        values[key] = make()
+    return values[key]  # type: ignore[no-any-return]

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_events.envelope import Envelope
-from helpdesk_runtime.txmemo import once_per_transaction
+from helpdesk_runtime.txmemo import kept_for_transaction
 from helpdesk_runtime.upsert import insert_row_ignoring, upsert_row
 
 from .facts import TicketFact, evolve, fold
@@ -90,12 +90,8 @@ class _Run:
     merged: dict[tuple[str, tuple[Any, ...]], dict[str, Any]] = field(default_factory=dict)
 
 
-async def _new_run() -> _Run:
-    return _Run()
-
-
 async def _run(conn: AsyncConnection) -> _Run:
-    return await once_per_transaction(conn, "helpdesk_metrics.run", _new_run)
+    return kept_for_transaction(conn, "helpdesk_metrics.run", _Run)
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_events.routing import AgentStatus, Strategy
-from helpdesk_runtime.txmemo import once_per_transaction
+from helpdesk_runtime.txmemo import kept_for_transaction, once_per_transaction
 from helpdesk_runtime.upsert import insert_row_ignoring, upsert_row
 
 from .domain.decide import RoutingState
@@ -77,9 +77,7 @@ class _Seen:
 
 
 async def _seen(conn: AsyncConnection) -> _Seen:
-    async def fresh() -> _Seen:
-        return _Seen()
-    return await once_per_transaction(conn, "routing.seen", fresh)
+    return kept_for_transaction(conn, "routing.seen", _Seen)
 
 
 async def lock_decisions(conn: AsyncConnection) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.tickets import PriorityChanged, TicketCategorized, TicketEvent
-from helpdesk_runtime.txmemo import once_per_transaction
+from helpdesk_runtime.txmemo import kept_for_transaction, once_per_transaction
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .domain.decide import apply_event
@@ -23,10 +23,6 @@ _CONFIG = "helpdesk_sla.config"
 _HELD = "helpdesk_sla.held_states"
 
 
-async def _no_states() -> dict[uuid.UUID, TicketSla]:
-    return {}
-
-
 def make_handler(scheduler: Scheduler) -> Handler:
     """The ticket-event handler; it wakes `scheduler` when it sets an earlier timer."""
 
@@ -38,7 +34,7 @@ def make_handler(scheduler: Scheduler) -> Handler:
         await append_history(conn, envelope)
         # A consumer batch is one transaction: a ticket's state read (locked) or written by an
         # earlier event of the batch is still this transaction's, as it was left.
-        held: dict[uuid.UUID, TicketSla] = await once_per_transaction(conn, _HELD, _no_states)
+        held: dict[uuid.UUID, TicketSla] = kept_for_transaction(conn, _HELD, dict)
         state = held.get(event.ticket_id)
         if state is None:
             state = await load_state(conn, event.ticket_id, lock=True)
