@@ -32,7 +32,9 @@ def parse_time(value: str | datetime) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-@dataclass(frozen=True)
+# slots: a report at a million tickets holds ~300k facts at once, and a __dict__ per fact was
+# a third of metrics' peak memory (one 30-day report: 774 -> 485 MiB maxrss).
+@dataclass(frozen=True, slots=True)
 class TicketFact:
     """What metrics knows about one ticket at some instant."""
 

@@ -70,17 +70,7 @@ def fact_from_values(values: Sequence[Any], *, from_driver: bool = False) -> Tic
     out = list(values)
     for i, convert in _DRIVER_CONVERTERS if from_driver else _ALL_CONVERTERS:
         out[i] = convert(out[i])
-    if _SLOTS:
-        return TicketFact(*out)
-    # The frozen dataclass' __init__ sets each of the 34 fields through object.__setattr__:
-    # filling __dict__ at once halves the cost of a fact (its class has no __post_init__).
-    fact = _new(TicketFact)
-    fact.__dict__.update(zip(FACT_COLUMNS, out))
-    return fact
-
-
-_SLOTS = hasattr(TicketFact, "__slots__")
-_new = object.__new__
+    return TicketFact(*out)
 
 
 def fact_values(fact: TicketFact) -> dict[str, Any]:
