@@ -247,6 +247,20 @@ async def rebuild(live: AsyncEngine, kafka: KafkaSettings, consumer_name: str,
     `strict`: decode every record with the codec (pydantic) as the live consumer does, instead
     of the structural check of `read_record` (several times slower).
     """
+    # `helpdesk serve` froze what the server built once; the replay's unfreeze at its end
+    # thaws that too. Frozen again once the replay's own objects are gone (its frame has
+    # returned, they are garbage): not after a failure, whose traceback still holds them.
+    served_frozen = gc.get_freeze_count() > 0
+    report = await _replay_and_switch(live, kafka, consumer_name, progress, strict=strict)
+    if served_frozen and gc.isenabled():
+        gc.collect()
+        gc.freeze()
+    return report
+
+
+async def _replay_and_switch(live: AsyncEngine, kafka: KafkaSettings, consumer_name: str,
+                             progress: Callable[[int], None] | None, *,
+                             strict: bool) -> RebuildReport:
     replay = TopicReplay(kafka, topics.ALL)
     projection = Projection(consumer_name)
     read = read_record_strictly if strict else read_record

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import time
 import uuid
@@ -72,14 +73,19 @@ async def test_rebuild_from_offset_zero_equals_live(db_url: str, kafka_bootstrap
             live_as_of = await kpis(as_of=(t0 + D).isoformat())
 
             schema = await schema_of(db_url)
-            for _ in range(2):  # the second one replaces tables the first one built
-                response = await http.post("/v1/admin/rebuild")
-                assert response.status_code == 200, response.text
-                assert response.json()["records"] >= len(scenario.history.envelopes)
+            gc.freeze()  # as `helpdesk serve` does: a rebuild must leave the process frozen
+            try:
+                for _ in range(2):  # the second one replaces tables the first one built
+                    response = await http.post("/v1/admin/rebuild")
+                    assert response.status_code == 200, response.text
+                    assert response.json()["records"] >= len(scenario.history.envelopes)
+                    assert gc.get_freeze_count() > 0
 
-                assert await kpis() == live
-                assert await kpis(as_of=(t0 + D).isoformat()) == live_as_of
-                assert await schema_of(db_url) == schema
+                    assert await kpis() == live
+                    assert await kpis(as_of=(t0 + D).isoformat()) == live_as_of
+                    assert await schema_of(db_url) == schema
+            finally:
+                gc.unfreeze()
 
 
 async def schema_of(url: str) -> list[tuple[Any, ...]]:
