@@ -4,6 +4,11 @@ Open-loop load at fixed rates from a second process, which prints each ticket id
 of its 201 (the commit). This process polls metrics' `ticket_facts` (what every KPI query
 reads) every 10 ms for the pending ids. Baseline: raw aiokafka produce -> consume of a small
 record at the same rate, producer settings as the services' (acks=all, linger 5 ms).
+
+The latency is also cut into legs by a bare consumer of the tickets topic (no group, from its
+end): intake's relay (201 -> the `created` record's CreateTime, set when the relay hands it to
+the producer), the broker hop (CreateTime -> the bare consumer holds it) and metrics (the bare
+consumer holds it -> the row is seen), so the table says which part of the pipeline the time is in.
 """
 
 from __future__ import annotations
@@ -28,11 +33,50 @@ TARGET_RATE = 500
 POLL_S = 0.01
 
 
+CREATED = b"helpdesk.ticket.created.v1"
+
+
+async def _watch_created(bootstrap: str, seen: dict[uuid.UUID, tuple[float, float]],
+                         ready: asyncio.Event) -> None:
+    """Until cancelled: (CreateTime, received) in seconds of each `created` record from now on."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from helpdesk_events import topics
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                fetch_max_wait_ms=100)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topics.TICKETS, p)
+                 for p in sorted(consumer.partitions_for_topic(topics.TICKETS) or ())]
+        consumer.assign(parts)
+        await consumer.seek_to_end(*parts)
+        for tp in parts:  # resolve the end offsets now, not at the first fetch
+            await consumer.position(tp)
+        ready.set()
+        while True:
+            batch = await consumer.getmany(timeout_ms=200)
+            now = time.time()
+            for records in batch.values():
+                for r in records:
+                    if (b"ce_type", CREATED) in ((k.encode(), v) for k, v in r.headers):
+                        seen[uuid.UUID(r.key.decode())] = (r.timestamp / 1000, now)
+    finally:
+        ready.set()
+        await consumer.stop()
+
+
 async def kpi_latency(stack: Stack, rate: float, seconds: float) -> tuple[list[float], dict]:
-    """Latencies (ms) from each 201 to the ticket's row in metrics, and the generator's report."""
+    """Latencies (ms) from each 201 to the ticket's row in metrics, and the generator's report
+    (with `legs`: the latencies cut at the created record's CreateTime and its receipt)."""
     pending: dict[uuid.UUID, float] = {}
     latencies: list[float] = []
     report: dict = {}
+    answered: dict[uuid.UUID, tuple[float, float]] = {}  # 201 time, row seen
+    created: dict[uuid.UUID, tuple[float, float]] = {}
+    ready = asyncio.Event()
+    watcher = asyncio.create_task(_watch_created(stack.bootstrap, created, ready))
+    await ready.wait()
     metrics = await asyncpg.connect(plain_dsn(stack.databases["bench_metrics"]))
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.httpload", "open", "--url", f"{stack.urls['intake']}/v1/tickets",
@@ -63,7 +107,9 @@ async def kpi_latency(stack: Stack, rate: float, seconds: float) -> tuple[list[f
                     "SELECT ticket_id FROM ticket_facts WHERE ticket_id = ANY($1::uuid[])", ids)
                 now = time.time()
                 for row in rows:
-                    latencies.append((now - pending.pop(row["ticket_id"])) * 1000)
+                    at = pending.pop(row["ticket_id"])
+                    latencies.append((now - at) * 1000)
+                    answered[row["ticket_id"]] = (at, now)
             if finished:
                 deadline = deadline or time.monotonic() + 60
                 if not pending or time.monotonic() > deadline:
@@ -73,7 +119,17 @@ async def kpi_latency(stack: Stack, rate: float, seconds: float) -> tuple[list[f
         await reader
         await proc.wait()
         await metrics.close()
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
     report["never_seen"] = len(pending)
+    legs: dict[str, list[float]] = {"relay": [], "broker hop": [], "metrics": []}
+    for ticket, (at, shown) in answered.items():
+        if ticket in created:
+            stamped, received = created[ticket]
+            legs["relay"].append((stamped - at) * 1000)
+            legs["broker hop"].append((received - stamped) * 1000)
+            legs["metrics"].append((shown - received) * 1000)
+    report["legs"] = legs
     return latencies, report
 
 
@@ -148,7 +204,9 @@ def run(stack: Stack, scale: Scale) -> Result:
     result.notes.append(
         "latency = time metrics' ticket_facts row was first seen (10 ms polls of metrics' "
         "database) minus the time of the 201 from intake; so it includes intake's outbox relay, "
-        "the broker and metrics' consumer transaction, plus up to 10 ms of polling")
+        "the broker and metrics' consumer transaction, plus up to 10 ms of polling; the legs "
+        "(relay, broker hop, metrics) cut it at the created record's CreateTime and at a bare "
+        "consumer's receipt of it")
     for rate in scale.latency_rates:
         waited, idle = settle(stack)
         result.notes.append(f"before {rate:g}/s: waited {waited:.1f} s for the pipeline to go idle "
@@ -169,4 +227,10 @@ def run(stack: Stack, scale: Scale) -> Result:
             f"in 60 s; create latency p99 {report.get('p99', float('nan')):.1f} ms; "
             f"{report.get('sent_late', 0)} requests sent > 50 ms behind schedule, "
             f"{report.get('abandoned', 0)} abandoned unanswered 15 s after the last was due")
+        legs = {name: summarize(values) for name, values in report["legs"].items() if values}
+        if legs:
+            result.notes.append(
+                f"{rate:g}/s, where the time went (p50 / p99 of {min(s.count for s in legs.values())} "
+                "tickets): " + "; ".join(
+                    f"{name} {leg.p50:.1f} / {leg.p99:.1f} ms" for name, leg in legs.items()))
     return result
