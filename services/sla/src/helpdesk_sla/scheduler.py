@@ -4,7 +4,8 @@ Exactly once: a batch of timer rows is claimed (`FOR UPDATE SKIP LOCKED` on Post
 single writer on SQLite), their tickets' states locked in one query, the idempotency keys
 inserted into `sla_firings`, the clocks updated and the events put in the outbox, all in one
 transaction per batch (one statement per table, whatever the batch size). A ticket whose
-state another transaction holds is left for a later pass, never waited for. Never early: only
+state another transaction holds is left for a later pass, never waited for, as is one with
+an earlier timer another claimer holds (a ticket's timers fire in due order). Never early: only
 rows with `due_at <= now` are fetched. Not ahead of the stream: nor past the event time up to
 which the consumer has handled its partitions (`until`, from `runtime.handled_until()`): the
 reply that stops a clock may still wait on the topic, behind a lagging consumer or after a
@@ -183,7 +184,8 @@ class Scheduler:
             for row in rows:  # due order within each ticket: a warning before its breach
                 timer = timer_of(row)
                 by_ticket.setdefault(timer.ticket_id, []).append(timer)
-            states, busy = await lock_states(conn, list(by_ticket))
+            held = [t for timers in by_ticket.values() for t in timers]
+            states, busy = await lock_states(conn, list(by_ticket), claimed=held)
             for ticket_id in busy:  # their timer rows stay, unlocked at commit, for a later pass
                 del by_ticket[ticket_id]
             keys = [t.key for timers in by_ticket.values() for t in timers]
