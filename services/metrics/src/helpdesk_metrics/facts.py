@@ -10,10 +10,11 @@ and rebuilt numbers cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+
+import msgspec
 
 #: Statuses in which the requester waits on the help desk (requester_wait_time).
 WAITING_STATUSES = frozenset({"new", "open"})
@@ -32,10 +33,13 @@ def parse_time(value: str | datetime) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-# slots: a report at a million tickets holds ~300k facts at once, and a __dict__ per fact was
-# a third of metrics' peak memory (one 30-day report: 774 -> 485 MiB maxrss).
-@dataclass(frozen=True, slots=True)
-class TicketFact:
+# A frozen msgspec Struct, not a dataclass: a report at a million tickets builds ~200k facts
+# per query, and a frozen dataclass paid an `object.__setattr__` per field plus the cyclic
+# collector rescanning every young fact (4.7 us per fact; this type: 0.3 us). gc=False keeps
+# facts out of the collector: safe because a fact holds only atoms and tuples of atoms, so it
+# can never be part of a reference cycle. Its slots keep a fact's memory small (a __dict__ per
+# fact was a third of metrics' peak memory).
+class TicketFact(msgspec.Struct, frozen=True, gc=False):
     """What metrics knows about one ticket at some instant."""
 
     ticket_id: UUID
@@ -74,7 +78,7 @@ class TicketFact:
     #: Time of the latest ticket event folded in: the fact as of any later instant is this one.
     last_event_at: datetime | None = None
     #: Business-hours calendar of the ticket's SLA clocks (set from the sla topic).
-    calendar_id: str | None = field(default=None, compare=True)
+    calendar_id: str | None = None
 
     @property
     def handle_seconds(self) -> int:
@@ -120,7 +124,7 @@ def _close_span(spans: tuple, at: datetime) -> tuple:
 # made a rebuild several times slower).
 _State = dict[str, Any]
 _Step = Callable[[_State, datetime, Mapping[str, Any]], None]
-_FIELDS = tuple(f.name for f in fields(TicketFact))
+_FIELDS = TicketFact.__struct_fields__
 _EMPTY = TicketFact(ticket_id=UUID(int=0))
 
 

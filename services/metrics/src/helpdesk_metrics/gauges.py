@@ -9,6 +9,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge
 
+from helpdesk_runtime.collector import collector_paused
+
 from .reports import Query, Reader, kpi_report
 
 #: KPI name -> (gauge name, help); rates are ratios in [0, 1], durations seconds.
@@ -57,9 +59,10 @@ def refresher(gauges: KpiGauges, default_calendar: Any, every: float, window_day
             started = time.monotonic()
             now = datetime.now(timezone.utc)
             query = Query(start=now - timedelta(days=window_days), end=now + timedelta(seconds=1))
-            async with runtime.reader.connect() as conn:
-                report = await kpi_report(conn, Reader(now, default_calendar), query,
-                                          names=tuple(HEADLINE), trend=False)
+            with collector_paused():
+                async with runtime.reader.connect() as conn:
+                    report = await kpi_report(conn, Reader(now, default_calendar), query,
+                                              names=tuple(HEADLINE), trend=False)
             gauges.update(report)
             # A refresh shares the event loop with the API and the consumer: on a big desk it
             # takes seconds, so it holds at most 1 / (1 + IDLE_FACTOR) of the loop.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
@@ -13,7 +15,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from helpdesk_runtime.collector import collector_paused
 from helpdesk_runtime.problems import Problem, field_error
 from helpdesk_runtime.upsert import upsert
 
@@ -81,13 +85,21 @@ def _reader(request: Request) -> Reader:
                   default_calendar=request.app.state.default_calendar)
 
 
+@asynccontextmanager
+async def _report_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A reader connection for a report, with the cyclic collector paused while it runs."""
+    with collector_paused():
+        async with request.app.state.runtime.reader.connect() as conn:
+            yield conn
+
+
 def _json(document: Any) -> JSONResponse:
     return JSONResponse(jsonable_encoder(document))
 
 
 @router.get("/kpis", summary="Every KPI over a time window")
 async def list_kpis(request: Request, query: QueryDep) -> JSONResponse:
-    async with request.app.state.runtime.reader.connect() as conn:
+    async with _report_connection(request) as conn:
         report = await reports.kpi_report(conn, _reader(request), query)
     return _json({"from": query.start, "to": query.end, "as_of": query.as_of,
                   "hours": "business" if query.business_hours else "calendar", "kpis": report})
@@ -106,7 +118,7 @@ async def kpi_series(
         raise _bad("query.tz", f"unknown time zone {tz!r}") from None
     if len(reports.buckets(query.start, query.end, interval, zone)) > MAX_BUCKETS:
         raise _bad("query.interval", f"more than {MAX_BUCKETS} buckets; widen the interval")
-    async with request.app.state.runtime.reader.connect() as conn:
+    async with _report_connection(request) as conn:
         points = await reports.series(conn, _reader(request), query, name, interval, zone)
     return _json({"name": name, "interval": interval, "tz": tz, "points": points})
 
@@ -115,7 +127,7 @@ async def kpi_series(
 async def kpi_breakdown(request: Request, name: str, query: QueryDep,
                         by: Annotated[Dimension, Query()]) -> JSONResponse:
     _kpi(name)
-    async with request.app.state.runtime.reader.connect() as conn:
+    async with _report_connection(request) as conn:
         rows = await reports.breakdown(conn, _reader(request), query, name, by)
     return _json({"name": name, "by": by, "rows": rows})
 
@@ -123,7 +135,7 @@ async def kpi_breakdown(request: Request, name: str, query: QueryDep,
 @router.get("/agents/performance", summary="Per-agent performance and competence index",
             dependencies=[access.PEOPLE])
 async def agents_performance(request: Request, query: QueryDep) -> JSONResponse:
-    async with request.app.state.runtime.reader.connect() as conn:
+    async with _report_connection(request) as conn:
         rows = await reports.agents(conn, _reader(request), query)
     return _json({"from": query.start, "to": query.end, "agents": rows})
 
@@ -168,7 +180,7 @@ async def put_baseline(request: Request, body: BaselineIn) -> JSONResponse:
 
 @router.get("/scorecard", summary="The balanced scorecard: four perspectives with baseline")
 async def get_scorecard(request: Request, query: QueryDep) -> JSONResponse:
-    async with request.app.state.runtime.reader.connect() as conn:
+    async with _report_connection(request) as conn:
         card = await reports.scorecard(conn, _reader(request), query)
     return _json(card)
 
@@ -189,6 +201,6 @@ async def admin_rebuild(request: Request) -> JSONResponse:
 @router.get("/backlog/forecast", summary="Backlog forecast with a 95% prediction interval")
 async def backlog_forecast(request: Request, query: QueryDep,
                            days: Annotated[int, Query(ge=1, le=90)] = 14) -> JSONResponse:
-    async with request.app.state.runtime.reader.connect() as conn:
+    async with _report_connection(request) as conn:
         fc = await reports.forecast(conn, _reader(request), query, days)
     return _json(asdict(fc))

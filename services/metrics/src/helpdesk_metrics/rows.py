@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import fields
 from datetime import datetime, timezone
 from typing import Any
 
@@ -13,7 +12,7 @@ _TIME_FIELDS = frozenset({
     "created_at", "first_assigned_at", "first_reply_at", "first_resolved_at",
     "last_resolved_at", "closed_at", "change_at", "last_event_at",
 })
-FACT_COLUMNS = tuple(f.name for f in fields(TicketFact))
+FACT_COLUMNS = TicketFact.__struct_fields__
 #: Columns a ticket event may change (calendar_id belongs to the sla topic).
 TICKET_COLUMNS = tuple(c for c in FACT_COLUMNS if c not in ("ticket_id", "calendar_id"))
 
