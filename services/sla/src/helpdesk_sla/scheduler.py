@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from .domain.decide import fire_timer
 from .domain.policies import SlaConfig
 from .domain.state import Decision, Timer, timers_for
-from .store import apply_decisions, as_utc, load_config, lock_states, timer_of
+from .store import among, apply_decisions, as_utc, load_config, lock_states, timer_of
 from .tables import sla_firings, sla_timers
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class Scheduler:
             keys = [t.key for timers in by_ticket.values() for t in timers]
             if not keys:
                 return 0, len(rows), len(busy), config
-            await conn.execute(sa.delete(sla_timers).where(sla_timers.c.key.in_(keys)))
+            await conn.execute(sa.delete(sla_timers).where(among(conn, sla_timers.c.key, keys)))
             # The idempotency keys: only the ones this transaction inserted fire (one statement).
             fresh = set(
                 await conn.scalars(
@@ -205,14 +205,17 @@ class Scheduler:
             # What each decided ticket has stored now: its state's timers less the claimed ones
             # (deleted above), so persisting needs not read them back.
             stored: dict[uuid.UUID, set[str]] = {}
-            claimed = set(keys)
             fired = 0
             for ticket_id, timers in by_ticket.items():
                 state = states.get(ticket_id)
                 pending = [t for t in timers if t.key in fresh]
                 if state is None or not pending:
                     continue
-                stored[ticket_id] = {t.key for t in timers_for(state)} - claimed
+                # Compared by what a key is made of: no key string built for the claimed ones.
+                mine = {(t.target, t.kind, t.generation) for t in timers}
+                stored[ticket_id] = {
+                    t.key for t in timers_for(state) if (t.target, t.kind, t.generation) not in mine
+                }
                 events: list[Event] = []
                 for timer in pending:
                     decision = fire_timer(state, timer, config, now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from helpdesk_businesstime import business_seconds_between
+from helpdesk_businesstime import Calendar, business_seconds_between
 from helpdesk_events.envelope import Event
 from helpdesk_events.sla import (
     ClockCancelled,
@@ -125,21 +125,7 @@ class _Changes:
         )
 
     def breach(self, clock: Clock, at: datetime) -> SlaBreached:
-        cal = self.config.calendar(clock.calendar_id)
-        late_by = (
-            business_seconds_between(cal, clock.due_at, at)
-            if clock.status is ClockStatus.RUNNING
-            else (max(clock.elapsed - clock.target_seconds, 0.0))
-        )
-        return SlaBreached(
-            ticket_id=self.state.ticket_id,
-            target=clock.target,
-            due_at=clock.due_at,
-            late_by_seconds=int(late_by),
-            escalate=clock.escalate,
-            priority=self.state.facts.priority,  # type: ignore[arg-type]
-            team=self.state.facts.team,
-        )
+        return _breach(self.state, clock, self.config.calendar(clock.calendar_id), at)
 
     def active(self, target: Target) -> Clock | None:
         clock = self.state.clocks.get(target)
@@ -147,6 +133,24 @@ class _Changes:
 
     def decision(self) -> Decision:
         return Decision(self.state, self.events, timers_for(self.state))
+
+
+def _breach(state: TicketSla, clock: Clock, cal: Calendar, at: datetime) -> SlaBreached:
+    """The breach of `clock` detected at `at`."""
+    late_by = (
+        business_seconds_between(cal, clock.due_at, at)
+        if clock.status is ClockStatus.RUNNING
+        else (max(clock.elapsed - clock.target_seconds, 0.0))
+    )
+    return SlaBreached(
+        ticket_id=state.ticket_id,
+        target=clock.target,
+        due_at=clock.due_at,
+        late_by_seconds=int(late_by),
+        escalate=clock.escalate,
+        priority=state.facts.priority,  # type: ignore[arg-type]
+        team=state.facts.team,
+    )
 
 
 def facts_of(event: TicketCreated) -> TicketFacts:
@@ -337,24 +341,24 @@ def fire_timer(state: TicketSla, timer: Timer, config: SlaConfig, now: datetime)
         clock is None
         or clock.generation != timer.generation
         or clock.status is not ClockStatus.RUNNING
+        or clock.breach_fired
+        or (timer.kind is TimerKind.WARNING and clock.warned)
     ):
         return Decision(state, [], timers_for(state))
-    policy = config.policy(state.policy_id) or config.match(state.facts)
-    changes = _Changes(state, config, policy)
+    # Straight to the one clock's copy and the state's: this runs per fired timer, a burst
+    # fires thousands a second, and a policy or an accumulating `_Changes` is not needed.
     cal = config.calendar(clock.calendar_id)
+    event: Event
     if timer.kind is TimerKind.WARNING:
-        if clock.warned or clock.breach_fired:
-            return changes.decision()
-        changes.put(clock.model_copy(update={"warned": True}))
-        changes.events.append(
-            SlaWarning(
-                ticket_id=state.ticket_id,
-                target=clock.target,
-                due_at=clock.due_at,
-                remaining_business_seconds=max(int(clock.remaining_at(cal, now)), 0),
-            )
+        event = SlaWarning(
+            ticket_id=state.ticket_id,
+            target=clock.target,
+            due_at=clock.due_at,
+            remaining_business_seconds=max(int(clock.remaining_at(cal, now)), 0),
         )
-    elif not clock.breach_fired:
-        changes.events.append(changes.breach(clock, now))
-        changes.put(clock.model_copy(update={"breach_fired": True, "warned": True}))
-    return changes.decision()
+        fired = clock.model_copy(update={"warned": True})
+    else:
+        event = _breach(state, clock, cal, now)
+        fired = clock.model_copy(update={"breach_fired": True, "warned": True})
+    after = state.with_clock(fired)
+    return Decision(after, [event], timers_for(after))

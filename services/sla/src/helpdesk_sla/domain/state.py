@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from functools import cached_property
 
 from helpdesk_events.envelope import Event
 from helpdesk_events.sla import Target
@@ -48,10 +47,27 @@ class Timer:
     generation: int
     due_at: datetime
 
-    @cached_property
+    @property
     def key(self) -> str:
         """The idempotency key: one firing per clock, kind and generation."""
-        return f"{self.ticket_id}:{self.target.value}:{self.kind.value}:{self.generation}"
+        # Cached by hand: functools.cached_property takes a lock per first read (Python 3.11),
+        # a cost paid per fired timer.
+        found = self.__dict__.get("_key")
+        if found is None:
+            found = self.__dict__["_key"] = (
+                f"{self.ticket_id}:{self.target.value}:{self.kind.value}:{self.generation}"
+            )
+        return found
+
+    @classmethod
+    def stored(
+        cls, key: str, ticket_id: uuid.UUID, target: Target, kind: TimerKind, generation: int,
+        due_at: datetime,
+    ) -> Timer:
+        """A timer read back with its stored `key` (which is `key` of these fields)."""
+        timer = cls(ticket_id, target, kind, generation, due_at)
+        timer.__dict__["_key"] = key
+        return timer
 
 
 @dataclass(frozen=True)
