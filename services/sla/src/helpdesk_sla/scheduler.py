@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from helpdesk_events.envelope import Event
+from helpdesk_runtime.collector import collector_paused
 from helpdesk_runtime.upsert import insert_ignore
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -128,9 +129,14 @@ class Scheduler:
                 helpers.append(asyncio.create_task(self._claim_loop(engine, on_batch, until)))
 
         try:
-            total = await self._claim_loop(engine, on_batch, until, backlog)
-            for task in helpers:
-                total += await task
+            # A burst fires thousands of clocks in a few seconds, each allocating models and
+            # rows that die with its batch: the cyclic collector rescanning them was ~12 us of
+            # the ~125 us a clock costs. Held off for the wake: reference counting still frees
+            # what dies, only cycles wait for the collector's return.
+            with collector_paused():
+                total = await self._claim_loop(engine, on_batch, until, backlog)
+                for task in helpers:
+                    total += await task
         except BaseException:
             for task in helpers:
                 task.cancel()
