@@ -160,7 +160,8 @@ def services_cpu(stack: Stack) -> float:
 
 
 def catch_up(stack: Stack) -> tuple[str, int]:
-    """How long after the load metrics took to hold every ticket intake created; how many."""
+    """How long after the load metrics took to hold every ticket intake created, assigned;
+    how many."""
     import asyncio
 
     import asyncpg
@@ -172,7 +173,11 @@ def catch_up(stack: Stack) -> tuple[str, int]:
         metrics = await asyncpg.connect(plain_dsn(stack.databases["bench_metrics"]))
         try:
             made = await intake.fetchval("SELECT count(*) FROM tickets")
-            seen = await metrics.fetchval("SELECT count(*) FROM ticket_facts")
+            # Assigned in metrics: routing decided, intake applied the decision, and its
+            # TicketAssigned reached metrics. Counting rows alone ended the drain before
+            # intake had applied most decisions, leaving that work out of the CPU figures.
+            seen = await metrics.fetchval(
+                "SELECT count(*) FROM ticket_facts WHERE team IS NOT NULL")
             return int(made), int(seen)
         finally:
             await intake.close()
@@ -183,10 +188,11 @@ def catch_up(stack: Stack) -> tuple[str, int]:
     while seen < made and time.monotonic() - started < 180:
         time.sleep(0.5)
         made, seen = asyncio.run(counts())
-    return (f"after the load, metrics held all {made:,} tickets intake created within "
+    return (f"after the load, metrics held all {made:,} tickets intake created, assigned, within "
             f"{time.monotonic() - started:.1f} s (the downstream pipeline's backlog), using "
             f"{services_cpu(stack) - cpu:.1f} s more CPU of the five services"
-            if seen >= made else f"metrics still behind after 180 s: {seen:,} of {made:,}"), made
+            if seen >= made else f"metrics still behind after 180 s: {seen:,} of {made:,} "
+            f"assigned"), made
 
 
 def have_wrk() -> bool:
