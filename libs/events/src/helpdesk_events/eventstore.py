@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from helpdesk_events.codec import decode, encode
+from helpdesk_events.codec import KafkaRecord, decode, encode
 from helpdesk_events.envelope import Envelope
+from helpdesk_events.outbox import outbox_row
 from helpdesk_events.tables import EVENTS_TABLE as T
 
 # Built once: SQLAlchemy then finds their compiled form in its cache without rebuilding them.
@@ -89,25 +90,40 @@ def event_rows(
     stream_id: uuid.UUID, expected_version: int, envelopes: Sequence[Envelope]
 ) -> list[dict[str, object]]:
     """The `events` rows `append` writes (for a caller composing its own statement)."""
-    rows = []
+    return [event_row(stream_id, expected_version + offset, envelope, encode(envelope))
+            for offset, envelope in enumerate(envelopes, start=1)]
+
+
+def event_and_outbox_rows(
+    stream_id: uuid.UUID, expected_version: int, envelopes: Sequence[Envelope]
+) -> list[tuple[dict[str, object], dict[str, object]]]:
+    """Each envelope's `events` row and outbox row, from one encoding (a caller writing both
+    in its own statement; `event_rows` and `outbox_rows` would encode it once each)."""
+    pairs = []
     for offset, envelope in enumerate(envelopes, start=1):
-        version = expected_version + offset
-        if envelope.sequence is not None and envelope.sequence != version:
-            raise ValueError(
-                f"envelope {envelope.id} has sequence {envelope.sequence}, "
-                f"but would be version {version}"
-            )
-        rows.append(
-            {
-                "event_id": envelope.id,
-                "stream_id": stream_id,
-                "version": version,
-                "type": envelope.type,
-                "time": envelope.time,
-                "envelope": encode(envelope).value.decode(),
-            }
+        record = encode(envelope)
+        pairs.append((event_row(stream_id, expected_version + offset, envelope, record),
+                      outbox_row(envelope, record)))
+    return pairs
+
+
+def event_row(
+    stream_id: uuid.UUID, version: int, envelope: Envelope, record: KafkaRecord
+) -> dict[str, object]:
+    """The `events` row of `envelope` at `version`, from its record already encoded."""
+    if envelope.sequence is not None and envelope.sequence != version:
+        raise ValueError(
+            f"envelope {envelope.id} has sequence {envelope.sequence}, "
+            f"but would be version {version}"
         )
-    return rows
+    return {
+        "event_id": envelope.id,
+        "stream_id": stream_id,
+        "version": version,
+        "type": envelope.type,
+        "time": envelope.time,
+        "envelope": record.value.decode(),
+    }
 
 
 async def read_stream(conn: AsyncConnection, stream_id: uuid.UUID) -> list[Envelope]:

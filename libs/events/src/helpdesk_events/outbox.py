@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from helpdesk_events.codec import encode
+from helpdesk_events.codec import KafkaRecord, encode
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.tables import OUTBOX_TABLE as T
 from helpdesk_events.tables import PUBLISHED_TABLE as P
@@ -104,20 +104,19 @@ def outbox_rows(envelopes: Sequence[Envelope]) -> list[dict[str, Any]]:
     Whoever inserts them must set `txid` to CURRENT_TXID on PostgreSQL, NOTIFY
     NOTIFY_CHANNEL and set `conn.info[PENDING_FLAG]`, as `add_to_outbox` does.
     """
-    rows = []
-    for envelope in envelopes:
-        record = encode(envelope)
-        rows.append(
-            {
-                "event_id": envelope.id,
-                "event_type": envelope.type,
-                "topic": record.topic,
-                "key": record.key,
-                "value": record.value,
-                "headers": [[name, value.decode("latin-1")] for name, value in record.headers],
-            }
-        )
-    return rows
+    return [outbox_row(envelope, encode(envelope)) for envelope in envelopes]
+
+
+def outbox_row(envelope: Envelope, record: KafkaRecord) -> dict[str, Any]:
+    """The outbox row of `envelope` from its record, already encoded (see `outbox_rows`)."""
+    return {
+        "event_id": envelope.id,
+        "event_type": envelope.type,
+        "topic": record.topic,
+        "key": record.key,
+        "value": record.value,
+        "headers": [[name, value.decode("latin-1")] for name, value in record.headers],
+    }
 
 
 async def pending_count(conn: AsyncConnection) -> int:

@@ -25,7 +25,7 @@ from .idempotency import IdempotencyKeyHeader, StoredResponse, fingerprint, run_
 from .json_response import FastJSONResponse
 from .preconditions import IfMatchHeader, etag, expected_version
 from .sanitize import check_storable
-from .store import state_document
+from .store import Connection, state_document
 
 MAX_CORRELATION_ID = 200
 
@@ -98,7 +98,7 @@ async def run(
     request: Request,
     headers: CommandHeaders,
     body: BaseModel | None,
-    work: Callable[[AsyncConnection, datetime], Awaitable[StoredResponse]],
+    work: Callable[[Connection, datetime], Awaitable[StoredResponse]],
     *,
     actor: Actor | None = None,
     single_statement: bool = False,
@@ -116,7 +116,7 @@ async def run(
         data = body.model_dump(mode="json", exclude_unset=True) if body is not None else None
         return fingerprint(request.method, request.url.path, acting.model_dump(mode="json"), data)
 
-    async def in_transaction(conn: AsyncConnection) -> StoredResponse:
+    async def in_transaction(conn: Connection) -> StoredResponse:
         return await work(conn, now)
 
     return await run_once(request.app.state.runtime, headers.idempotency_key, request_hash,

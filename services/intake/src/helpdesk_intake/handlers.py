@@ -58,7 +58,7 @@ class Trace:
 
 
 async def create(
-    conn: AsyncConnection,
+    conn: store.Connection,
     ticket_id: UUID,
     build: Callable[[str], CreateTicket],
     *,
@@ -87,7 +87,7 @@ async def create(
     return await _decide_and_save(conn, None, [command], now, policy, trace)
 
 
-async def _check_follow_up(conn: AsyncConnection, command: CreateTicket) -> None:
+async def _check_follow_up(conn: store.Connection, command: CreateTicket) -> None:
     if command.follow_up_of is not None and not await store.exists(conn, command.follow_up_of):
         raise InvalidCommand("follow_up_of", f"no ticket {command.follow_up_of}")
 

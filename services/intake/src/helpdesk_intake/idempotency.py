@@ -26,7 +26,7 @@ from helpdesk_runtime.upsert import insert_row_ignoring
 
 from .errors import NeedsTransaction
 from .json_response import FastJSONResponse
-from .store import AUTOCOMMIT
+from .store import Connection, autocommit
 from .tables import idempotency_keys
 
 MAX_KEY_LENGTH = 200
@@ -70,7 +70,7 @@ async def run_once(
     runtime: ServiceRuntime,
     key: str | None,
     request_hash: Callable[[], str],
-    work: Callable[[AsyncConnection], Awaitable[StoredResponse]],
+    work: Callable[[Connection], Awaitable[StoredResponse]],
     *,
     now: datetime,
     single_statement: bool = False,
@@ -80,13 +80,13 @@ async def run_once(
     `request_hash` is only called when there is a key (hashing the request is not free).
     `single_statement`: without a key, `work` writes in one statement or raises
     NeedsTransaction, so on PostgreSQL it runs in autocommit first (no BEGIN and COMMIT
-    round trips; one statement is atomic by itself).
+    round trips; one statement is atomic by itself), on the driver's connection itself
+    (`store.Autocommit`).
     """
     if key is None:
         if single_statement and is_postgres(runtime.engine):
             try:
-                async with runtime.engine.connect() as conn:
-                    await conn.execution_options(isolation_level=AUTOCOMMIT)
+                async with autocommit(runtime.engine) as conn:
                     response = await work(conn)
                 return response.to_response()
             except NeedsTransaction:

@@ -9,7 +9,6 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_events import eventstore
 from helpdesk_events.tickets import Actor, Channel, Priority, Status, TicketType
@@ -17,7 +16,7 @@ from helpdesk_runtime.auth import CurrentPrincipal
 from helpdesk_runtime.problems import Problem
 from helpdesk_runtime.ratelimit import TOO_MANY_REQUESTS, rate_limited
 
-from . import examples, handlers, queries
+from . import examples, handlers, queries, store
 from . import access
 from .actors import acting_user
 from .commands import UNSET, Categorize, ChangePriority, Command, CreateTicket, UpdateTicket
@@ -83,7 +82,7 @@ async def create_ticket(
             tags=body.tags, custom_fields=body.custom_fields, follow_up_of=body.follow_up_of,
         )
 
-    async def work(conn: AsyncConnection, now: datetime) -> StoredResponse:
+    async def work(conn: store.Connection, now: datetime) -> StoredResponse:
         outcome = await handlers.create(conn, ticket_id, build, now=now, policy=settings.policy(),
                                         trace=trace(request))
         return StoredResponse(201, state_document(outcome.state), {
