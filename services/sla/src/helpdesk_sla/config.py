@@ -17,6 +17,6 @@ class SlaSettings(ServiceSettings):
     #: Due timers fired per transaction.
     timer_batch_size: int = 200
     #: Claimers firing a backlog of due timers side by side (PostgreSQL only).
-    timer_claimers: int = 2
+    timer_claimers: int = 4
     #: Longest sleep of the scheduler without a wake (timers written by another instance).
     scheduler_max_sleep: float = 30.0
