@@ -126,11 +126,17 @@ def event_row(
     }
 
 
+# Built once: building the select per call cost more CPU than running it.
+_READ_STREAM = (
+    sa.select(T.c.envelope)
+    .where(T.c.stream_id == sa.bindparam("stream_id", type_=T.c.stream_id.type))
+    .order_by(T.c.version)
+)
+
+
 async def read_stream(conn: AsyncConnection, stream_id: uuid.UUID) -> list[Envelope]:
     """Every event of the stream, in version order."""
-    result = await conn.execute(
-        sa.select(T.c.envelope).where(T.c.stream_id == stream_id).order_by(T.c.version)
-    )
+    result = await conn.execute(_READ_STREAM, {"stream_id": stream_id})
     return [decode(row.envelope) for row in result]
 
 

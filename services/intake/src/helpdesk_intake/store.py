@@ -20,7 +20,6 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from helpdesk_events import eventstore
-from helpdesk_events.codec import decode
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.eventstore import ConcurrencyConflict
 from helpdesk_events.outbox import (
@@ -51,10 +50,6 @@ _EXISTS = sa.select(tickets.c.id).where(tickets.c.id == sa.bindparam("id"))
 _VERSION = sa.select(sa.func.max(events.c.version)).where(
     events.c.stream_id == sa.bindparam("stream_id"))
 _LOCK_ONE = sa.select(tickets.c.id).where(tickets.c.id == sa.bindparam("id")).with_for_update()
-_READ_STREAM = (
-    sa.select(events.c.envelope).where(events.c.stream_id == sa.bindparam("stream_id"))
-    .order_by(events.c.version)
-)
 _DELETE_EVENTS = sa.delete(events).where(
     events.c.event_id.in_(sa.bindparam("event_ids", expanding=True)))
 
@@ -233,10 +228,7 @@ def state_document(state: TicketState) -> dict[str, Any]:
 
 async def load(conn: AsyncConnection, ticket_id: UUID) -> TicketState | None:
     """The ticket's current state, folded from its event stream (None if it does not exist)."""
-    # eventstore.read_stream's query, built once (building it per call cost more CPU than
-    # running it).
-    result = await conn.execute(_READ_STREAM, {"stream_id": ticket_id})
-    return fold(decode(row.envelope).data for row in result)
+    return fold(env.data for env in await eventstore.read_stream(conn, ticket_id))
 
 
 async def exists(conn: Connection, ticket_id: UUID) -> bool:
