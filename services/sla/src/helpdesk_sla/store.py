@@ -176,6 +176,16 @@ async def append_history(conn: AsyncConnection, envelope: Envelope) -> None:
     await insert_row_ignoring(conn, ticket_history, ["event_id"], _history_row(envelope))
 
 
+def _state_row(state: TicketSla, now: datetime, prefix: str = "") -> dict[str, Any]:
+    return {
+        f"{prefix}ticket_id": state.ticket_id,
+        f"{prefix}created_at": state.facts.created_at,
+        f"{prefix}policy_id": state.policy_id,
+        f"{prefix}state": state.model_dump_json(),
+        f"{prefix}updated_at": now,
+    }
+
+
 def _history_row(envelope: Envelope, prefix: str = "") -> dict[str, Any]:
     event = envelope.data
     assert isinstance(event, TicketEvent)
@@ -279,13 +289,7 @@ async def start_ticket(
     state = decision.state
     assert state is not None and not any(isinstance(e, SlaBreached) for e in decision.events)
     params = _history_row(envelope, "h0_")
-    params.update({
-        "s0_ticket_id": state.ticket_id,
-        "s0_created_at": state.facts.created_at,
-        "s0_policy_id": state.policy_id,
-        "s0_state": state.model_dump_json(),
-        "s0_updated_at": datetime.now(UTC),
-    })
+    params.update(_state_row(state, datetime.now(UTC), "s0_"))
     _timer_params(params, decision.timers)
     envelopes = _envelopes(decision.events, at=at, causation=causation)
     _outbox_params(params, envelopes)
@@ -360,17 +364,7 @@ async def apply_decisions(
     if not decisions:
         return
     now = datetime.now(UTC)
-    states = [
-        {
-            "ticket_id": d.state.ticket_id,
-            "created_at": d.state.facts.created_at,
-            "policy_id": d.state.policy_id,
-            "state": d.state.model_dump_json(),
-            "updated_at": now,
-        }
-        for _, d in decisions
-        if d.state is not None
-    ]
+    states = [_state_row(d.state, now) for _, d in decisions if d.state is not None]
     if states:
         await conn.execute(_state_upsert(conn.dialect.name), states)
     await sync_timers_many(conn, {ticket_id: d.timers for ticket_id, d in decisions}, stored)
@@ -426,13 +420,7 @@ async def _apply_one_postgres(
     envelopes = _envelopes(decision.events, at=at, causation=causation)
     params: dict[str, Any] = {} if record is None else _history_row(record, "h0_")
     if state is not None:
-        params.update({
-            "s0_ticket_id": state.ticket_id,
-            "s0_created_at": state.facts.created_at,
-            "s0_policy_id": state.policy_id,
-            "s0_state": state.model_dump_json(),
-            "s0_updated_at": datetime.now(UTC),
-        })
+        params.update(_state_row(state, datetime.now(UTC), "s0_"))
     if stale:
         params["stale"] = stale
     _timer_params(params, missing)
