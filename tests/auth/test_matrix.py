@@ -129,6 +129,7 @@ MATRIX: dict[str, Matrix] = {
     },
     "metrics": {
         ("GET", "/v1/kpis"): READ,
+        ("GET", "/v1/kpis/series"): READ,
         ("GET", "/v1/kpis/{name}"): READ,
         ("GET", "/v1/kpis/{name}/breakdown"): READ,
         ("GET", "/v1/agents/performance"): SCRAPE,

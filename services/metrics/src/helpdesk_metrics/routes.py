@@ -105,19 +105,48 @@ async def list_kpis(request: Request, query: QueryDep) -> JSONResponse:
                   "hours": "business" if query.business_hours else "calendar", "kpis": report})
 
 
-@router.get("/kpis/{name}", summary="One KPI as a time series")
-async def kpi_series(
-    request: Request, name: str, query: QueryDep,
-    interval: Annotated[Literal["hour", "day", "week", "month"], Query()] = "day",
-    tz: Annotated[str, Query(max_length=64, description="IANA time zone of the buckets")] = "UTC",
-) -> JSONResponse:
-    _kpi(name)
+def _zone(tz: str) -> ZoneInfo:
     try:
-        zone = ZoneInfo(tz)
+        return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise _bad("query.tz", f"unknown time zone {tz!r}") from None
+
+
+def _check_buckets(query: reports.Query, interval: str, zone: ZoneInfo) -> None:
     if len(reports.buckets(query.start, query.end, interval, zone)) > MAX_BUCKETS:
         raise _bad("query.interval", f"more than {MAX_BUCKETS} buckets; widen the interval")
+
+
+Interval = Annotated[Literal["hour", "day", "week", "month"], Query()]
+Zone = Annotated[str, Query(max_length=64, description="IANA time zone of the buckets")]
+
+
+# Before `/kpis/{name}`, which would take "series" for a KPI's name.
+@router.get("/kpis/series", summary="Several KPIs as time series over the same buckets")
+async def kpi_series_many(
+    request: Request, query: QueryDep,
+    names: Annotated[str, Query(min_length=1, max_length=1000,
+                                description="Comma-separated KPI names")],
+    interval: Interval = "day", tz: Zone = "UTC",
+) -> JSONResponse:
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in kpis.BY_NAME]
+    if unknown or not wanted:
+        raise _bad("query.names", f"unknown KPI {unknown[0]!r}" if unknown else "name at least one KPI")
+    zone = _zone(tz)
+    _check_buckets(query, interval, zone)
+    async with _report_connection(request) as conn:
+        series = await reports.series_many(conn, _reader(request), query, wanted, interval, zone)
+    return _json({"interval": interval, "tz": tz,
+                  "series": [{"name": name, "points": points} for name, points in series.items()]})
+
+
+@router.get("/kpis/{name}", summary="One KPI as a time series")
+async def kpi_series(request: Request, name: str, query: QueryDep, interval: Interval = "day",
+                     tz: Zone = "UTC") -> JSONResponse:
+    _kpi(name)
+    zone = _zone(tz)
+    _check_buckets(query, interval, zone)
     async with _report_connection(request) as conn:
         points = await reports.series(conn, _reader(request), query, name, interval, zone)
     return _json({"name": name, "interval": interval, "tz": tz, "points": points})

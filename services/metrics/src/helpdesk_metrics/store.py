@@ -8,10 +8,10 @@ the same `facts.evolve` the consumer uses. Dimension filters apply to the facts 
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping, Sequence
+import bisect
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
@@ -31,7 +31,9 @@ from .dataset import (
     TicketEventRow,
     Window,
 )
-from .facts import DONE_STATUSES, TicketFact, fold
+from .facts import DONE_STATUSES, TicketFact
+from .fetch import fetch_rows as _rows
+from .refold import Refolder
 from .kpis import REPEAT_WINDOW
 from .rows import FACT_COLUMNS, fact_from_values, utc
 from .tables import (
@@ -132,23 +134,6 @@ def _matching(filters: Filters, skip: tuple[str, ...] = ()) -> list[Any]:
 _FACT_COLUMNS = tuple(ticket_facts.c[name] for name in FACT_COLUMNS)
 
 
-async def _rows(conn: AsyncConnection, statement: Any) -> tuple[bool, Sequence[Sequence[Any]]]:
-    """(from_driver, positional rows) of a select.
-
-    On asyncpg straight from the driver: a KPI query reads ~100k rows, and SQLAlchemy's
-    per-row work (Row objects, no-op result processors) cost more than the driver's decoding.
-    The values are what SQLAlchemy would return there (asyncpg decodes JSON and aware times).
-    """
-    if conn.dialect.driver != "asyncpg":
-        return False, (await conn.execute(statement)).all()
-    compiled = statement.compile(dialect=conn.dialect,
-                                 compile_kwargs={"render_postcompile": True})
-    driver = (await conn.get_raw_connection()).driver_connection
-    params = compiled.params
-    return True, await driver.fetch(compiled.string,  # type: ignore[union-attr]
-                                    *(params[name] for name in compiled.positiontup or ()))
-
-
 def _union(selects: list[Any]) -> Any:
     return selects[0] if len(selects) == 1 else sa.union_all(*selects)
 
@@ -173,7 +158,7 @@ class _Loaded:
 async def _facts(conn: AsyncConnection, which: list[Any], cutoff: datetime,
                  filters: Filters = Filters(), skip: tuple[str, ...] = (),
                  rejected: bool = False, later: _Loaded | None = None,
-                 window: Window | None = None) -> _Loaded:
+                 window: Window | None = None, refolder: Refolder | None = None) -> _Loaded:
     """The facts of the tickets selected by the disjoint conditions `which`, as of `cutoff`, that
     match `filters` (but `skip`); with `rejected`, also the ids of those that do not.
 
@@ -182,6 +167,8 @@ async def _facts(conn: AsyncConnection, which: list[Any], cutoff: datetime,
     (few, unless the cutoff is old) and filtered here. `later`: what the same filters read for
     the `_preselect(window)` of a cutoff at or after this one; its rows untouched since this
     cutoff are taken from there instead of read again (the trend's previous window, series).
+    `refolder`: the one earlier calls with later cutoffs refolded with (their events are not
+    read again).
     """
     f = ticket_facts.c
     fresh = sa.or_(f.last_event_at.is_(None), f.last_event_at < cutoff)
@@ -206,7 +193,7 @@ async def _facts(conn: AsyncConnection, which: list[Any], cutoff: datetime,
              for w in which]))
         others = {row[0] for row in rows}
     touched = _union([sa.select(f.ticket_id).where(w, f.last_event_at >= cutoff) for w in which])
-    refolded = await _fold_facts(conn, ticket_events.c.ticket_id.in_(touched), cutoff)
+    refolded = await (refolder or Refolder()).facts(conn, touched, cutoff)
     out = dict(as_rows)
     for tid, fact in refolded.items():
         if filters.matches(fact, skip):
@@ -214,22 +201,6 @@ async def _facts(conn: AsyncConnection, which: list[Any], cutoff: datetime,
         else:
             others.add(tid)
     return _Loaded(out, others, as_rows, which)
-
-
-async def _fold_facts(conn: AsyncConnection, which: Any, cutoff: datetime) -> dict[UUID, TicketFact]:
-    e = ticket_events.c
-    _, rows = await _rows(conn,
-        sa.select(e.ticket_id, e.type, e.data, ticket_facts.c.calendar_id)
-        .join(ticket_facts, ticket_facts.c.ticket_id == e.ticket_id)
-        .where(which, e.at < cutoff)
-        .order_by(e.ticket_id, e.sequence, e.at)
-    )
-    streams: dict[UUID, list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
-    calendar: dict[UUID, str | None] = {}
-    for tid, type_, data, calendar_id in rows:
-        streams[tid].append((type_, data))
-        calendar[tid] = calendar_id
-    return {tid: fold(tid, events, calendar[tid]) for tid, events in streams.items()}
 
 
 #: Ids per `IN (...)` list: PostgreSQL takes up to 32767 parameters, old SQLites 999.
@@ -290,15 +261,131 @@ async def iter_datasets(conn: AsyncConnection, windows: list[Window], filters: F
                         default_calendar: Calendar) -> AsyncIterator[tuple[int, Dataset]]:
     """(index, `load_dataset`) of each window, latest cutoff first, one dataset at a time
     (a series of many buckets does not hold them all); a row several windows read is read once."""
-    later: _Loaded | None = None
-    # Latest cutoff first: an earlier window reuses the rows untouched since its cutoff.
-    for i in sorted(range(len(windows)), key=lambda i: windows[i].cutoff, reverse=True):
-        window = windows[i]
-        loaded = await _facts(conn, _preselect(window), window.cutoff, filters, rejected=True,
-                              later=later, window=window)
-        yield i, await _dataset(conn, window, filters, loaded, business_hours=business_hours,
+    loads = (_swept(conn, windows, filters) if len(windows) >= _SWEEP_FROM
+             else _each(conn, windows, filters))
+    async for i, loaded in loads:
+        yield i, await _dataset(conn, windows[i], filters, loaded, business_hours=business_hours,
                                 default_calendar=default_calendar)
-        later = loaded
+
+
+#: From this many windows (a series), one read of every window's rows beats a read per window.
+#: Fewer (a report and its trend) read per window: the filters then apply in SQL.
+_SWEEP_FROM = 3
+
+
+def _latest_first(windows: list[Window]) -> list[int]:
+    return sorted(range(len(windows)), key=lambda i: windows[i].cutoff, reverse=True)
+
+
+async def _each(conn: AsyncConnection, windows: list[Window],
+                filters: Filters) -> AsyncIterator[tuple[int, _Loaded]]:
+    later: _Loaded | None = None
+    refolder = Refolder()
+    # Latest cutoff first: an earlier window reuses the rows untouched since its cutoff, and
+    # the events read to refold the tickets touched since a later one.
+    for i in _latest_first(windows):
+        window = windows[i]
+        later = await _facts(conn, _preselect(window), window.cutoff, filters, rejected=True,
+                             later=later, window=window, refolder=refolder)
+        yield i, later
+
+
+async def _swept(conn: AsyncConnection, windows: list[Window],
+                 filters: Filters) -> AsyncIterator[tuple[int, _Loaded]]:
+    """What `_each` yields, from one read of the rows any window can select and one read of
+    the events of those touched since the earliest cutoff (a series' buckets share most)."""
+    f = ticket_facts.c
+    span = Window(min(w.start for w in windows), max(w.end for w in windows),
+                  max(w.cutoff for w in windows))
+    earliest = min(w.cutoff for w in windows)
+    which = _preselect(span)  # a superset of every window's `_preselect`
+    touched = f.last_event_at >= earliest
+    matching = _matching(filters)
+    # A touched row is read whatever it matches now: a window before its change judges the
+    # refolded fact.
+    wanted = [sa.or_(sa.and_(*matching), touched)] if matching else []
+    from_driver, rows = await _rows(conn, _union(
+        [sa.select(*_FACT_COLUMNS).where(w, *wanted) for w in which]))
+    current = [fact_from_values(row, from_driver=from_driver) for row in rows]
+    if matching:
+        # Rows that match no filter and are untouched since the earliest cutoff: only judged.
+        _, rows = await _rows(conn, _union(
+            [sa.select(f.ticket_id, f.created_at, f.last_resolved_at, f.change_at, f.status)
+             .where(w, sa.not_(sa.or_(sa.and_(*matching), touched))) for w in which]))
+        current.extend(TicketFact(ticket_id=tid, created_at=utc(created),
+                                  last_resolved_at=utc(resolved), change_at=utc(change),
+                                  status=status, last_event_at=None)
+                       for tid, created, resolved, change, status in rows)
+        judged_only = {row[0] for row in rows}
+    else:
+        judged_only = set()
+    refolder = Refolder()
+    await refolder.read(conn, _union([sa.select(f.ticket_id).where(w, touched) for w in which]),
+                        span.cutoff)
+    read = _Candidates([fact for fact in current if fact.ticket_id not in judged_only])
+    judged = _Candidates([fact for fact in current if fact.ticket_id in judged_only])
+    wanted = filters.items()
+    for i in _latest_first(windows):
+        window = windows[i]
+        cutoff = window.cutoff
+        facts: dict[UUID, TicketFact] = {}
+        rejected = {row.ticket_id for row in judged.of(window)}
+        for row in read.of(window):
+            last = row.last_event_at
+            fact = row if last is None or last < cutoff else refolder.fact(row.ticket_id, cutoff)
+            if fact is None:
+                continue
+            if not wanted or all(fact.dimension(d) == v for d, v in wanted):
+                facts[row.ticket_id] = fact
+            else:
+                rejected.add(row.ticket_id)
+        yield i, _Loaded(facts, rejected, {}, [])
+
+
+class _Candidates:
+    """Rows sorted so that each window's `_candidate`s are found without testing every row."""
+
+    def __init__(self, rows: list[TicketFact]) -> None:
+        rows = [r for r in rows if r.created_at is not None]
+        # Open rows are candidates of every window they were created before: a prefix.
+        self._open = sorted((r for r in rows if _reach(r) is _OPEN_REACH),
+                            key=lambda r: r.created_at)  # type: ignore[arg-type,return-value]
+        self._open_created = [r.created_at for r in self._open]
+        done = [r for r in rows if _reach(r) is not _OPEN_REACH]
+        # Others need both `created_at < stop` and `start <= _reach`: walk the shorter range.
+        self._by_created = sorted(done, key=lambda r: r.created_at)  # type: ignore[arg-type,return-value]
+        self._created = [r.created_at for r in self._by_created]
+        self._created_reach = [_reach(r) for r in self._by_created]
+        self._by_reach = sorted(done, key=_reach)
+        self._reach = [_reach(r) for r in self._by_reach]
+
+    def of(self, window: Window) -> list[TicketFact]:
+        """The rows `_preselect(window)` selects."""
+        start, stop = window.start, window.stop
+        out = self._open[:bisect.bisect_left(self._open_created, stop)]
+        made = bisect.bisect_left(self._created, stop)
+        reached = bisect.bisect_left(self._reach, start)
+        if made <= len(self._reach) - reached:
+            out.extend(r for r, reach in zip(self._by_created[:made], self._created_reach)
+                       if reach >= start)
+        else:
+            out.extend(r for r in self._by_reach[reached:] if r.created_at < stop)  # type: ignore[operator]
+        return out
+
+
+_OPEN_REACH = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def _reach(fact: TicketFact) -> datetime:
+    """The latest window start whose `_preselect` can select this row (with `created_at`
+    before the window's stop): `_candidate` is `created_at < stop and start <= _reach`."""
+    if fact.status is None or fact.status in OPEN_STATUSES:
+        return _OPEN_REACH
+    reach = [at + REPEAT_WINDOW for at in (fact.created_at, fact.last_resolved_at)
+             if at is not None]
+    if fact.change_at is not None:
+        reach.append(fact.change_at)
+    return max(reach, default=datetime.min.replace(tzinfo=timezone.utc))
 
 
 async def _dataset(conn: AsyncConnection, window: Window, filters: Filters, loaded: _Loaded, *,

@@ -119,6 +119,24 @@ async def test_series_breakdown_and_agents(metrics: Metrics) -> None:
     assert a1["resolved"] == 2 and a1["fcr"] == 0.5 and "competence_index" in a1
 
 
+async def test_several_series_in_one_call_equal_the_single_series(metrics: Metrics) -> None:
+    names = ["ticket_volume", "backlog", "resolution_time", "sla_compliance"]
+    params = {**WINDOW, "interval": "day", "tz": "Europe/Paris"}
+    many = await metrics.http.get("/v1/kpis/series", params={**params, "names": ",".join(names)})
+    assert many.status_code == 200
+    body = many.json()
+    assert [s["name"] for s in body["series"]] == names
+    for entry in body["series"]:
+        single = (await metrics.http.get(f"/v1/kpis/{entry['name']}", params=params)).json()
+        assert entry["points"] == single["points"]
+
+    unknown = await metrics.http.get("/v1/kpis/series", params={**params, "names": "backlog,nope"})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "query.names"
+    empty = await metrics.http.get("/v1/kpis/series", params={**params, "names": " , "})
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "query.names"
+
+
 async def test_targets_cost_model_scorecard_and_forecast(metrics: Metrics) -> None:
     put = await metrics.http.put("/v1/targets/first_contact_resolution",
                                  json={"value": 0.3, "direction": "higher"})
