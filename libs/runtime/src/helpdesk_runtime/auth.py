@@ -189,9 +189,25 @@ async def authenticate(
     return principal
 
 
+async def authenticated(request: Request) -> Principal:
+    """The caller `authenticate` found for this request (authenticating now if it has not run).
+
+    For routers `build_app` authenticates: FastAPI descends into a dependency's sub-dependencies
+    on every use before it consults its cache, so each `Depends(authenticate)` costs two solves
+    per request, this one costs one. Routes still show the bearer scheme through the router's
+    `authenticate`; on any other route use `CurrentPrincipal`.
+    """
+    principal = getattr(request.state, "principal", None)
+    if isinstance(principal, Principal):
+        return principal
+    return await authenticate(request, await _bearer(request))
+
+
 def require(*roles: Role):  # type: ignore[no-untyped-def]
     """Dependency: 403 unless the caller holds one of `roles` (admins always pass)."""
 
+    # Also guards single routes on unauthenticated routers (/metrics): it authenticates itself,
+    # which documents the bearer scheme there.
     async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if not principal.has_any(roles):
             raise forbidden(f"This needs one of the roles: {', '.join(roles)}.")
@@ -213,9 +229,8 @@ def allow(*, read: Iterable[Role], write: Iterable[Role]):  # type: ignore[no-un
     """Dependency for a router: `read` roles may GET, `write` roles may also change things."""
     readers, writers = frozenset(read) | frozenset(write), frozenset(write)
 
-    async def check(
-        request: Request, principal: Annotated[Principal, Depends(authenticate)]
-    ) -> Principal:
+    async def check(request: Request) -> Principal:
+        principal = await authenticated(request)
         roles = readers if request.method in READ_METHODS else writers
         if not principal.has_any(roles):
             names = ", ".join(sorted(r.value for r in roles | {Role.ADMIN}))
@@ -235,3 +250,5 @@ def require_teams(principal: Principal, teams: Iterable[str | None]) -> None:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+#: The caller on a router `build_app` authenticates (one solve per use; see `authenticated`).
+Caller = Annotated[Principal, Depends(authenticated)]

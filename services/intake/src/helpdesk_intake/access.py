@@ -21,7 +21,7 @@ from fastapi import Request
 
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.tickets import CommentAdded, Requester
-from helpdesk_runtime.auth import CurrentPrincipal, Principal, Role, allow, forbidden, require
+from helpdesk_runtime.auth import Principal, Role, allow, authenticated, forbidden, require
 from helpdesk_runtime.problems import Problem
 
 from .tables import tickets
@@ -55,12 +55,12 @@ def not_found(ticket_id: Any) -> Problem:
     return Problem(404, "Not found", f"ticket {ticket_id} not found", ticket_id=str(ticket_id))
 
 
-async def own_ticket(request: Request, principal: CurrentPrincipal) -> None:
+async def own_ticket(request: Request) -> None:
     """Dependency: a requester reaches `/v1/tickets/{ticket_id}...` only for their own tickets."""
     raw = request.path_params.get("ticket_id")
     if raw is None:
         return
-    scope = requester_scope(principal)
+    scope = requester_scope(await authenticated(request))
     if scope is None:
         return
     try:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from helpdesk_events.codec import envelope_to_dict
 from helpdesk_events.envelope import Envelope
 from helpdesk_events.tickets import Actor
-from helpdesk_runtime.auth import CurrentPrincipal, Principal
+from helpdesk_runtime.auth import Caller, Principal
 from helpdesk_runtime.problems import Problem, field_error
 
 from . import handlers
@@ -47,7 +47,7 @@ async def command_headers(
     if_match: IfMatchHeader = None,
     idempotency_key: IdempotencyKeyHeader = None,
     *,
-    principal: CurrentPrincipal,
+    principal: Caller,
 ) -> CommandHeaders:
     """Dependency: the headers of a ticket command (If-Match already parsed) and the caller."""
     return CommandHeaders(expected_version(if_match), idempotency_key, principal)

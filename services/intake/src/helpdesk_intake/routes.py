@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from helpdesk_events import eventstore
 from helpdesk_events.tickets import Actor, Channel, Priority, Status, TicketType
-from helpdesk_runtime.auth import CurrentPrincipal
+from helpdesk_runtime.auth import Caller
 from helpdesk_runtime.problems import Problem
 from helpdesk_runtime.ratelimit import TOO_MANY_REQUESTS, rate_limited
 
@@ -63,7 +63,7 @@ _PRIORITY = ("priority", "impact", "urgency", "priority_reason")
 async def create_ticket(
     body: TicketCreate,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: Caller,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
     """Create a ticket (once per Idempotency-Key)."""
@@ -105,7 +105,7 @@ async def create_ticket(
 )
 async def list_tickets(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: Caller,
     status: Annotated[list[Status] | None, Query()] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
     channel: Annotated[list[Channel] | None, Query()] = None,
@@ -217,7 +217,7 @@ async def patch_ticket(
                **problems(404, 422)},
     dependencies=[access.PARTIES],
 )
-async def ticket_events(ticket_id: UUID, request: Request, principal: CurrentPrincipal) -> Any:
+async def ticket_events(ticket_id: UUID, request: Request, principal: Caller) -> Any:
     """The ticket's event stream, oldest first."""
     async with request.app.state.runtime.reader.connect() as conn:
         envelopes = await eventstore.read_stream(conn, ticket_id)
