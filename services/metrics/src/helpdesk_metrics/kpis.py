@@ -266,12 +266,20 @@ AGE_BUCKETS = ((timedelta(days=1), "<1d"), (timedelta(days=3), "1-3d"),
 
 
 def _age_profile(tickets: list[TicketFact], at: datetime) -> dict[str, int]:
-    profile = {label: 0 for _, label in AGE_BUCKETS} | {">=30d": 0}
+    # Compare creation times with each bucket's edge (`age < limit` is `created > at - limit`):
+    # a series computes this for every bucket's whole backlog.
+    edges = [at - limit for limit, _ in AGE_BUCKETS]
+    labels = [label for _, label in AGE_BUCKETS] + [">=30d"]
+    counts = [0] * len(labels)
     for f in tickets:
-        age = at - f.created_at  # type: ignore[operator]
-        label = next((lbl for limit, lbl in AGE_BUCKETS if age < limit), ">=30d")
-        profile[label] += 1
-    return profile
+        created_at = f.created_at
+        k = 0
+        for edge in edges:
+            if created_at > edge:  # type: ignore[operator]
+                break
+            k += 1
+        counts[k] += 1
+    return dict(zip(labels, counts))
 
 
 def backlog_kpi(ds: Dataset, w: Window) -> KpiResult:

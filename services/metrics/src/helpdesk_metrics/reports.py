@@ -20,6 +20,7 @@ from .rows import utc
 from .store import (
     Filters,
     iter_datasets,
+    iter_values,
     load_config,
     load_dataset,
     load_datasets,
@@ -155,14 +156,10 @@ async def breakdown(conn: AsyncConnection, reader: Reader, query: Query, name: s
     """One KPI per value of a dimension (values seen among the window's tickets)."""
     kpi = kpis.BY_NAME[name]
     window = query.window()
-    whole = await dataset(conn, reader, window, query)
-    values = sorted({f.dimension(by) for f in whole.facts if f.dimension(by) is not None})
-    out = []
-    for value in values:
-        filters = replace(query.filters, **{by: value})
-        result = kpi.compute(await dataset(conn, reader, window, query, filters), window)
-        out.append({by: value, **asdict(result)})
-    return out
+    return [{by: value, **asdict(kpi.compute(data, window))}
+            async for value, data in iter_values(conn, window, query.filters, by,
+                                                 business_hours=query.business_hours,
+                                                 default_calendar=reader.default_calendar)]
 
 
 async def agents(conn: AsyncConnection, reader: Reader, query: Query) -> list[dict[str, Any]]:

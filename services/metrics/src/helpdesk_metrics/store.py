@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
@@ -34,26 +34,19 @@ from .dataset import (
 from .facts import DONE_STATUSES, TicketFact
 from .fetch import fetch_rows as _rows
 from .refold import Refolder
+from .spans import SpanRows, WindowRows
 from .kpis import REPEAT_WINDOW
 from .rows import FACT_COLUMNS, fact_from_values, utc
 from .tables import (
-    agent_statuses,
     calendars,
     config,
-    sla_outcomes,
-    survey_answers,
-    surveys,
     targets,
-    ticket_events,
     ticket_facts,
 )
 
 DIMENSIONS = ("team", "agent", "channel", "category", "priority", "tier", "type")
 #: Statuses in the backlog (every status of the contract but the done ones).
 OPEN_STATUSES = tuple(s.value for s in Status if s.value not in DONE_STATUSES)
-_COUNTED_EVENTS = ("helpdesk.ticket.work_logged.v1", "helpdesk.ticket.resolved.v1",
-                   "helpdesk.ticket.reopened.v1")
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -263,9 +256,38 @@ async def iter_datasets(conn: AsyncConnection, windows: list[Window], filters: F
     (a series of many buckets does not hold them all); a row several windows read is read once."""
     loads = (_swept(conn, windows, filters) if len(windows) >= _SWEEP_FROM
              else _each(conn, windows, filters))
+    rows = await SpanRows.read(conn, _span(windows))
     async for i, loaded in loads:
-        yield i, await _dataset(conn, windows[i], filters, loaded, business_hours=business_hours,
-                                default_calendar=default_calendar)
+        yield i, await _dataset(conn, windows[i], filters, loaded, rows.of(windows[i]),
+                                business_hours=business_hours, default_calendar=default_calendar)
+
+
+async def iter_values(conn: AsyncConnection, window: Window, filters: Filters, by: str, *,
+                      business_hours: bool,
+                      default_calendar: Calendar) -> AsyncIterator[tuple[str, Dataset]]:
+    """(value, `load_dataset` of `window` with `filters` and `by` set to it) for each value of the
+    dimension `by` among the window's matching facts, in order (a breakdown). The window's
+    facts and rows are read once: a value's facts are the matching ones with that value."""
+    loaded = await _facts(conn, _preselect(window), window.cutoff, filters, rejected=True)
+    rows = (await SpanRows.read(conn, window)).of(window)
+    groups: dict[str, dict[UUID, TicketFact]] = {}
+    for tid, fact in loaded.facts.items():
+        value = fact.dimension(by)
+        if value is not None:
+            groups.setdefault(value, {})[tid] = fact
+    every = set(loaded.facts)
+    for value in sorted(groups):
+        facts = groups[value]
+        part = _Loaded(facts, loaded.rejected | (every - facts.keys()), {}, [])
+        yield value, await _dataset(conn, window, replace(filters, **{by: value}), part, rows,
+                                    business_hours=business_hours,
+                                    default_calendar=default_calendar)
+
+
+def _span(windows: list[Window]) -> Window:
+    """A window holding every one of `windows` (its stop is at or after each of theirs)."""
+    return Window(min(w.start for w in windows), max(w.end for w in windows),
+                  max(w.cutoff for w in windows))
 
 
 #: From this many windows (a series), one read of every window's rows beats a read per window.
@@ -295,8 +317,7 @@ async def _swept(conn: AsyncConnection, windows: list[Window],
     """What `_each` yields, from one read of the rows any window can select and one read of
     the events of those touched since the earliest cutoff (a series' buckets share most)."""
     f = ticket_facts.c
-    span = Window(min(w.start for w in windows), max(w.end for w in windows),
-                  max(w.cutoff for w in windows))
+    span = _span(windows)
     earliest = min(w.cutoff for w in windows)
     which = _preselect(span)  # a superset of every window's `_preselect`
     touched = f.last_event_at >= earliest
@@ -388,21 +409,13 @@ def _reach(fact: TicketFact) -> datetime:
     return max(reach, default=datetime.min.replace(tzinfo=timezone.utc))
 
 
-async def _dataset(conn: AsyncConnection, window: Window, filters: Filters, loaded: _Loaded, *,
-                   business_hours: bool, default_calendar: Calendar) -> Dataset:
+async def _dataset(conn: AsyncConnection, window: Window, filters: Filters, loaded: _Loaded,
+                   rows: WindowRows, *, business_hours: bool,
+                   default_calendar: Calendar) -> Dataset:
     facts, rejected = loaded.facts, loaded.rejected
 
-    events_q = (sa.select(ticket_events.c.ticket_id, ticket_events.c.type, ticket_events.c.at,
-                          ticket_events.c.agent, ticket_events.c.seconds, ticket_events.c.kind)
-                .where(ticket_events.c.type.in_(_COUNTED_EVENTS),
-                       ticket_events.c.at >= window.start, ticket_events.c.at < window.stop))
-    _, event_rows = await _rows(conn, events_q)
-    sla_rows = (await conn.execute(sa.select(sla_outcomes).where(
-        sla_outcomes.c.at >= window.start, sla_outcomes.c.at < window.stop))).all()
-    sent_rows = (await conn.execute(sa.select(surveys).where(
-        surveys.c.sent_at >= window.start, surveys.c.sent_at < window.stop))).all()
-    answer_rows = (await conn.execute(sa.select(survey_answers).where(
-        survey_answers.c.at >= window.start, survey_answers.c.at < window.stop))).all()
+    event_rows, sla_rows, sent_rows = rows.events, rows.sla, rows.sent
+    answer_rows = rows.answers
 
     # The matching facts of every ticket an event row of the window refers to.
     matching = dict(facts)
@@ -447,12 +460,10 @@ async def _dataset(conn: AsyncConnection, window: Window, filters: Filters, load
             continue
         events.append(TicketEventRow(tid, type_, utc(at), agent, secs, kind))  # type: ignore[arg-type]
 
-    statuses_q = sa.select(agent_statuses).where(agent_statuses.c.at < window.stop)
-    if filters.agent is not None:
-        statuses_q = statuses_q.where(agent_statuses.c.agent_id == filters.agent)
     statuses = [AgentStatusRow(r.agent_id, r.status, utc(r.at), tuple(r.teams or ()), r.hourly_cost)  # type: ignore[arg-type]
-                for r in (await conn.execute(statuses_q)).all()
-                if filters.team is None or filters.team in (r.teams or ())]
+                for r in rows.statuses
+                if (filters.agent is None or r.agent_id == filters.agent)
+                and (filters.team is None or filters.team in (r.teams or ()))]
 
     cost_doc = await load_config(conn, "cost_model") or {}
     agent_costs = {s.agent_id: s.hourly_cost for s in sorted(statuses, key=lambda s: s.at)

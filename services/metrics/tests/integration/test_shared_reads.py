@@ -1,4 +1,7 @@
-"""A series reads its buckets in one sweep: the same facts, and the same KPIs, as bucket by bucket.
+"""Reads shared by many windows or filters give what each would read alone.
+
+A series reads its buckets in one sweep, a breakdown its window once for every value: the same
+facts, and the same KPIs, as a report per bucket or per value.
 
 On SQLite and PostgreSQL, with random histories whose tickets move between teams, agents and
 tiers, get resolved, reopened and closed, and sometimes carry an event older than the one
@@ -15,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helpdesk_metrics import store
-from helpdesk_metrics.reports import Query, kpi_report, series_many
+from helpdesk_metrics.reports import Query, breakdown, kpi_report, series_many
 from helpdesk_metrics.store import Filters
 from helpdesk_metrics.testing import History
 
@@ -49,10 +52,20 @@ def random_history(rnd: random.Random, tickets: int = 60) -> History:
                 h.transfer(tid, at, to_team=rnd.choice(TEAMS), to_agent=rnd.choice(AGENTS))
             elif move < 0.5 and tid in h.team:
                 h.escalate(tid, at, to_tier=2, to_team=rnd.choice(TEAMS), to_agent="a3")
-            elif move < 0.6:
+            elif move < 0.55:
                 h.reply(tid, at, rnd.choice(AGENTS))
+            elif move < 0.6:
+                h.work(tid, at, rnd.randrange(60, 1800), kind=rnd.choice(("talk", "research")),
+                       agent_id=rnd.choice(AGENTS))
             elif move < 0.8 and h.status[tid] not in ("resolved", "closed"):
                 h.resolve(tid, at, rnd.choice(AGENTS))
+                if rnd.random() < 0.7:
+                    h.sla_met(tid, "resolution", at)
+                else:
+                    h.sla_breached(tid, "resolution", at)
+                if rnd.random() < 0.5:
+                    h.survey(tid, at + H, {"csat": rnd.randint(1, 5)}, at + 3 * H,
+                             agent_id=rnd.choice(AGENTS), kinds=("csat",))
             elif move < 0.9 and h.status[tid] == "resolved":
                 h.reopen(tid, at)
             elif h.status[tid] == "resolved":
@@ -89,7 +102,8 @@ async def test_a_series_of_several_kpis_equals_a_report_per_bucket(engine: Async
     rnd = random.Random(7)
     await feed(engine, random_history(rnd, tickets=40).envelopes)
     names = ["ticket_volume", "opened_vs_resolved", "backlog", "resolution_time",
-             "first_contact_resolution", "transfer_rate", "repeat_incidents"]
+             "first_contact_resolution", "transfer_rate", "repeat_incidents",
+             "average_handle_time", "sla_compliance", "csat"]
     query = Query(start=T0 + 12 * H, end=T0 + 8 * D)
     async with engine.connect() as conn:
         for filters in FILTERS[:3]:
@@ -105,3 +119,23 @@ async def test_a_series_of_several_kpis_equals_a_report_per_bucket(engine: Async
                     want = {k: alone[name][k] for k in got}
                     assert got == want, (filters, b, name)
     assert len(series["backlog"]) == 9  # Jan 5 from 21:00, Jan 6-12, Jan 13 to 09:00
+
+
+async def test_a_breakdown_equals_a_filtered_report_per_value(engine: AsyncEngine) -> None:
+    rnd = random.Random(11)
+    await feed(engine, random_history(rnd, tickets=50).envelopes)
+    names = ["ticket_volume", "resolution_time", "first_contact_resolution", "backlog",
+             "transfer_rate", "average_handle_time", "reopen_rate", "sla_compliance", "csat",
+             "survey_response_rate"]
+    for base in (Query(start=T0, end=T0 + 6 * D), Query(start=T0, end=T0 + 9 * D,
+                                                         as_of=T0 + 4 * D)):
+        async with engine.connect() as conn:
+            for by in ("team", "agent", "tier", "channel"):
+                for name in names:
+                    rows = await breakdown(conn, LIVE, base, name, by)
+                    assert len(rows) >= 2, (by, name)
+                    for row in rows:
+                        asked = replace(base, filters=replace(base.filters, **{by: row[by]}))
+                        alone = (await kpi_report(conn, LIVE, asked, (name,), trend=False))[0]
+                        assert {k: row[k] for k in row if k != by} == {
+                            k: alone[k] for k in row if k != by}, (by, name, row[by])
