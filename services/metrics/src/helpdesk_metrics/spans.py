@@ -27,16 +27,23 @@ COUNTED_EVENTS = ("helpdesk.ticket.work_logged.v1", "helpdesk.ticket.resolved.v1
 
 
 class _ByTime:
-    """Rows sorted by a time, sliced by [start, stop)."""
+    """Rows of [start, stop), sliced by time (sorted on the first slice that is not all of it)."""
 
-    def __init__(self, rows: Sequence[Any], time_of: Callable[[Any], datetime | None]) -> None:
-        keyed = sorted(((utc(time_of(r)), r) for r in rows), key=lambda pair: pair[0])  # type: ignore[arg-type,return-value]
-        self._times = [at for at, _ in keyed]
-        self._rows = [r for _, r in keyed]
+    def __init__(self, rows: Sequence[Any], time_of: Callable[[Any], datetime | None],
+                 start: datetime | None, stop: datetime) -> None:
+        self._all, self._time_of, self._start, self._stop = list(rows), time_of, start, stop
+        self._times: list[datetime] | None = None
+        self._rows: list[Any] = []
 
     def between(self, start: datetime | None, stop: datetime) -> list[Any]:
-        lo = 0 if start is None else bisect.bisect_left(self._times, start)
-        return self._rows[lo:bisect.bisect_left(self._times, stop)]
+        if start == self._start and stop == self._stop:
+            return self._all
+        if self._times is None:
+            keyed = sorted(((utc(self._time_of(r)), r) for r in self._all),
+                           key=lambda pair: pair[0])  # type: ignore[arg-type,return-value]
+            self._times, self._rows = [at for at, _ in keyed], [r for _, r in keyed]  # type: ignore[misc]
+        lo = 0 if start is None else bisect.bisect_left(self._times, start)  # type: ignore[arg-type]
+        return self._rows[lo:bisect.bisect_left(self._times, stop)]  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -74,11 +81,14 @@ class SpanRows:
 
         statuses = (await conn.execute(
             sa.select(agent_statuses).where(agent_statuses.c.at < stop))).all()
-        return cls(_ByTime(events, lambda r: r[2]),
-                   _ByTime(await between(sla_outcomes, sla_outcomes.c.at), lambda r: r.at),
-                   _ByTime(await between(surveys, surveys.c.sent_at), lambda r: r.sent_at),
-                   _ByTime(await between(survey_answers, survey_answers.c.at), lambda r: r.at),
-                   _ByTime(statuses, lambda r: r.at))
+        return cls(_ByTime(events, lambda r: r[2], start, stop),
+                   _ByTime(await between(sla_outcomes, sla_outcomes.c.at), lambda r: r.at,
+                           start, stop),
+                   _ByTime(await between(surveys, surveys.c.sent_at), lambda r: r.sent_at,
+                           start, stop),
+                   _ByTime(await between(survey_answers, survey_answers.c.at), lambda r: r.at,
+                           start, stop),
+                   _ByTime(statuses, lambda r: r.at, None, stop))
 
     def of(self, window: Window) -> WindowRows:
         """The rows `window` reads (it must lie inside the span)."""

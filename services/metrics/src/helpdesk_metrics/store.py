@@ -254,11 +254,14 @@ async def iter_datasets(conn: AsyncConnection, windows: list[Window], filters: F
                         default_calendar: Calendar) -> AsyncIterator[tuple[int, Dataset]]:
     """(index, `load_dataset`) of each window, latest cutoff first, one dataset at a time
     (a series of many buckets does not hold them all); a row several windows read is read once."""
-    loads = (_swept(conn, windows, filters) if len(windows) >= _SWEEP_FROM
-             else _each(conn, windows, filters))
-    rows = await SpanRows.read(conn, _span(windows))
+    swept = len(windows) >= _SWEEP_FROM
+    loads = _swept(conn, windows, filters) if swept else _each(conn, windows, filters)
+    # A series' buckets slice one read; a report and its trend read their own rows, unsorted.
+    span = await SpanRows.read(conn, _span(windows)) if swept else None
     async for i, loaded in loads:
-        yield i, await _dataset(conn, windows[i], filters, loaded, rows.of(windows[i]),
+        window = windows[i]
+        rows = (span or await SpanRows.read(conn, window)).of(window)
+        yield i, await _dataset(conn, window, filters, loaded, rows,
                                 business_hours=business_hours, default_calendar=default_calendar)
 
 
@@ -367,18 +370,20 @@ class _Candidates:
     """Rows sorted so that each window's `_candidate`s are found without testing every row."""
 
     def __init__(self, rows: list[TicketFact]) -> None:
-        rows = [r for r in rows if r.created_at is not None]
+        reached = [(_reach(r), r) for r in rows if r.created_at is not None]
         # Open rows are candidates of every window they were created before: a prefix.
-        self._open = sorted((r for r in rows if _reach(r) is _OPEN_REACH),
+        self._open = sorted((r for reach, r in reached if reach is _OPEN_REACH),
                             key=lambda r: r.created_at)  # type: ignore[arg-type,return-value]
         self._open_created = [r.created_at for r in self._open]
-        done = [r for r in rows if _reach(r) is not _OPEN_REACH]
+        done = [(reach, r) for reach, r in reached if reach is not _OPEN_REACH]
         # Others need both `created_at < stop` and `start <= _reach`: walk the shorter range.
-        self._by_created = sorted(done, key=lambda r: r.created_at)  # type: ignore[arg-type,return-value]
+        by_created = sorted(done, key=lambda pair: pair[1].created_at)  # type: ignore[arg-type,return-value]
+        self._by_created = [r for _, r in by_created]
         self._created = [r.created_at for r in self._by_created]
-        self._created_reach = [_reach(r) for r in self._by_created]
-        self._by_reach = sorted(done, key=_reach)
-        self._reach = [_reach(r) for r in self._by_reach]
+        self._created_reach = [reach for reach, _ in by_created]
+        by_reach = sorted(done, key=lambda pair: pair[0])
+        self._by_reach = [r for _, r in by_reach]
+        self._reach = [reach for reach, _ in by_reach]
 
     def of(self, window: Window) -> list[TicketFact]:
         """The rows `_preselect(window)` selects."""

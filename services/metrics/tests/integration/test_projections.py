@@ -206,7 +206,12 @@ async def test_filters_apply_to_the_facts_as_of_the_cutoff(engine: AsyncEngine) 
 
 
 def _canonical(ds: Dataset) -> Dataset:
-    return replace(ds, facts=tuple(sorted(ds.facts, key=lambda f: f.ticket_id)))
+    # Rows come in no particular order (a series slices one read sorted by time).
+    def ordered(rows: tuple) -> tuple:
+        return tuple(sorted(rows, key=repr))
+    return replace(ds, facts=tuple(sorted(ds.facts, key=lambda f: f.ticket_id)),
+                   events=ordered(ds.events), sla=ordered(ds.sla), sent=ordered(ds.sent),
+                   answers=ordered(ds.answers), agent_statuses=ordered(ds.agent_statuses))
 
 
 @pytest.mark.parametrize("filters", [Filters(), Filters(agent="a1"), Filters(team="net"),
