@@ -138,6 +138,7 @@ MATRIX: dict[str, Matrix] = {
         ("PUT", "/v1/cost-model"): SUPERVISE,
         ("PUT", "/v1/scorecard/baseline"): SUPERVISE,
         ("GET", "/v1/scorecard"): READ,
+        ("GET", "/v1/scorecard/baseline"): READ,
         ("POST", "/v1/admin/rebuild"): ADMIN,
         ("GET", "/v1/backlog/forecast"): READ,
     },

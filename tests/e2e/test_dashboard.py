@@ -61,6 +61,12 @@ async def _wait_for(page: Page, counter: str, after: int, timeout_s: float = 30)
         await asyncio.sleep(0.1)
 
 
+#: Each scorecard table's rows: [kpi, class of the status cell].
+READ_SCORECARD = """() => Object.fromEntries([...document.querySelectorAll("#scorecard table")].map(
+  (t) => [t.dataset.perspective, [...t.tBodies[0].rows].map(
+    (r) => [r.dataset.kpi, r.cells[4].getAttribute("class")])]))"""
+
+
 def _mismatches(tiles: dict[str, str], report: dict[str, Any]) -> dict[str, tuple[str, Any]]:
     api = {k["name"]: k["value"] for k in report["kpis"]}
     return {name: (shown, api.get(name)) for name, shown in tiles.items()
@@ -150,6 +156,11 @@ async def test_the_dashboard_shows_the_api_kpis_and_follows_its_filters(
 
             shown, report = await _tiles_match_api(page, http, metrics, headers)
             assert "channel=" not in shown["query"]
+            # The page groups the report into the scorecard itself: as GET /v1/scorecard would.
+            card = (await http.get(f"{metrics}/v1/scorecard?{shown['query']}", headers=headers)).json()
+            drawn = await page.evaluate(READ_SCORECARD)
+            assert drawn == {p: [[k["name"], f"state-{k['status']}" if k["status"] else None]
+                                 for k in items] for p, items in card["perspectives"].items()}
             await page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
 
             by_name = {k["name"]: k for k in report["kpis"]}

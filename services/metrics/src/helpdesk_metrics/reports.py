@@ -177,18 +177,18 @@ async def agents(conn: AsyncConnection, reader: Reader, query: Query) -> list[di
 async def scorecard(conn: AsyncConnection, reader: Reader, query: Query) -> dict[str, Any]:
     """The four balanced-scorecard perspectives with status, trend and baseline per KPI."""
     report = await kpi_report(conn, reader, query)
-    baseline = await _baseline(conn, reader, query)
+    values = await baseline(conn, reader, query)
     perspectives: dict[str, list[dict[str, Any]]] = {p: [] for p in PERSPECTIVES}
     for entry in report:
         item = {k: entry[k] for k in ("name", "value", "unit", "target", "direction", "status")}
         item["trend"] = entry.get("trend")
-        item["baseline"] = baseline.get(entry["name"])
+        item["baseline"] = values.get(entry["name"])
         for p in entry["perspectives"]:
             perspectives[p].append(item)
     return {"from": query.start, "to": query.end, "perspectives": perspectives}
 
 
-async def _baseline(conn: AsyncConnection, reader: Reader, query: Query) -> dict[str, Any]:
+async def baseline(conn: AsyncConnection, reader: Reader, query: Query) -> dict[str, Any]:
     """Explicit baseline values if set, else the KPIs of the first full window of equal length."""
     explicit = await load_config(conn, "baseline")
     if explicit:

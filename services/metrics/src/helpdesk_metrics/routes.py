@@ -207,6 +207,13 @@ async def put_baseline(request: Request, body: BaselineIn) -> JSONResponse:
     return _json(body.model_dump())
 
 
+@router.get("/scorecard/baseline", summary="The scorecard's baseline values (set or computed)")
+async def get_baseline(request: Request, query: QueryDep) -> JSONResponse:
+    async with _report_connection(request) as conn:
+        values = await reports.baseline(conn, _reader(request), query)
+    return _json({"values": values})
+
+
 @router.get("/scorecard", summary="The balanced scorecard: four perspectives with baseline")
 async def get_scorecard(request: Request, query: QueryDep) -> JSONResponse:
     async with _report_connection(request) as conn:

@@ -158,10 +158,15 @@ async def test_targets_cost_model_scorecard_and_forecast(metrics: Metrics) -> No
     assert financial == {"cost_per_ticket", "budget_adherence", "roi"}
     volume = next(k for k in card["perspectives"]["internal_process"] if k["name"] == "ticket_volume")
     assert volume["baseline"] == 5  # first full week from the first ticket (E at T0 - 2 d): E A B C D
+    computed = (await metrics.http.get("/v1/scorecard/baseline", params=WINDOW)).json()["values"]
+    assert computed == {k["name"]: k["baseline"] for items in card["perspectives"].values()
+                        for k in items}
     await metrics.http.put("/v1/scorecard/baseline", json={"values": {"ticket_volume": 10}})
     card = (await metrics.http.get("/v1/scorecard", params=WINDOW)).json()
     volume = next(k for k in card["perspectives"]["internal_process"] if k["name"] == "ticket_volume")
     assert volume["baseline"] == 10
+    explicit = await metrics.http.get("/v1/scorecard/baseline", params=WINDOW)
+    assert explicit.json() == {"values": {"ticket_volume": 10}}
 
     fc = (await metrics.http.get("/v1/backlog/forecast", params={**WINDOW, "days": 3})).json()
     assert fc["backlog"] == 2 and len(fc["points"]) == 3

@@ -312,6 +312,18 @@
     $("agents").tBodies[0].replaceChildren(...rows);
   }
 
+  // What GET /v1/scorecard returns, from the report already drawn and the baseline values.
+  function scorecard(report, baseline) {
+    const perspectives = Object.fromEntries(Object.keys(PERSPECTIVES).map((p) => [p, []]));
+    for (const k of report.kpis) {
+      const item = { name: k.name, value: k.value, unit: k.unit, target: k.target,
+        direction: k.direction, status: k.status, trend: k.trend ?? null,
+        baseline: baseline[k.name] ?? null };
+      for (const p of k.perspectives) (perspectives[p] ||= []).push(item);
+    }
+    return { perspectives };
+  }
+
   function renderScorecard(card) {
     const tables = Object.entries(PERSPECTIVES).map(([key, title]) => {
       const rows = (card.perspectives[key] || []).map((k) => {
@@ -377,10 +389,12 @@
       renderVolume(report);
       // One call for every chart's series: the server reads each bucket's rows once for all.
       const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-      const [many, forecast, agents, card] = await Promise.all([
+      const [many, forecast, agents, baseline] = await Promise.all([
         api("/v1/kpis/series", { ...q, interval, tz, names: SERIES.join(",") }),
         api("/v1/backlog/forecast", { ...q, days: 14 }),
-        api("/v1/agents/performance", q), api("/v1/scorecard", q),
+        // The scorecard is the report's KPIs by perspective: only its baseline is asked for
+        // (GET /v1/scorecard would compute the report again).
+        api("/v1/agents/performance", q), api("/v1/scorecard/baseline", q),
         refreshTeams(f, q),
       ]);
       if (mine !== generation) return;
@@ -392,7 +406,7 @@
       renderSla(compliance.points, breaches.points, interval);
       renderCx(csat.points, nps.points, ces.points, interval);
       renderAgents(agents);
-      renderScorecard(card);
+      renderScorecard(scorecard(report, baseline.values));
       const at = new Date(q.to).toLocaleTimeString();
       statusLine.textContent = `Updated ${at} (${report.hours} hours).`;
       bump("refreshed");
