@@ -8,10 +8,9 @@ the same `facts.evolve` the consumer uses. Dimension filters apply to the facts 
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_businesstime import Calendar, CalendarError
-from helpdesk_events.tickets import Status
 
 from .dataset import (
     AgentStatusRow,
@@ -31,98 +29,13 @@ from .dataset import (
     TicketEventRow,
     Window,
 )
-from .facts import DONE_STATUSES, TicketFact
+from .candidates import CandidateIndex, Filters, candidate, filter_conditions, preselect
+from .facts import TicketFact
 from .fetch import fetch_rows as _rows
 from .refold import Refolder
-from .spans import SpanRows, WindowRows
-from .kpis import REPEAT_WINDOW
 from .rows import FACT_COLUMNS, fact_from_values, utc
-from .tables import (
-    calendars,
-    config,
-    targets,
-    ticket_facts,
-)
-
-DIMENSIONS = ("team", "agent", "channel", "category", "priority", "tier", "type")
-#: Statuses in the backlog (every status of the contract but the done ones).
-OPEN_STATUSES = tuple(s.value for s in Status if s.value not in DONE_STATUSES)
-
-@dataclass(frozen=True)
-class Filters:
-    """Dimension filters (None: any)."""
-
-    team: str | None = None
-    agent: str | None = None
-    channel: str | None = None
-    category: str | None = None
-    priority: str | None = None
-    tier: str | None = None
-    type: str | None = None
-
-    def items(self) -> list[tuple[str, str]]:
-        """The filters that are set."""
-        return [(d, v) for d in DIMENSIONS if (v := getattr(self, d)) is not None]
-
-    def matches(self, fact: TicketFact | None, skip: tuple[str, ...] = ()) -> bool:
-        """True when the ticket passes every filter (an unknown ticket passes only no filter)."""
-        wanted = [(d, v) for d, v in self.items() if d not in skip]
-        if not wanted:
-            return True
-        return fact is not None and all(fact.dimension(d) == v for d, v in wanted)
-
-
-def _preselect(window: Window) -> list[Any]:
-    """Conditions on ticket_facts that together select the tickets that can matter to a window
-    (see the KPI conventions), one row matching at most one of them.
-
-    One indexed range per reason (a UNION ALL of them) instead of one OR over the table: at a
-    million tickets the OR is a full scan per query. Each reason excludes the rows of the
-    reasons before it, so the branches need no de-duplication and return whole rows.
-    """
-    f = ticket_facts.c
-    lower = window.start - REPEAT_WINDOW
-    reasons = (
-        (f.created_at >= lower, f.created_at < lower),
-        (f.last_resolved_at >= lower,
-         sa.or_(f.last_resolved_at.is_(None), f.last_resolved_at < lower)),
-        (f.change_at >= window.start, sa.or_(f.change_at.is_(None), f.change_at < window.start)),
-        (sa.or_(f.status.is_(None), f.status.in_(OPEN_STATUSES)), None),
-    )
-    out: list[Any] = []
-    earlier: list[Any] = []
-    for reason, otherwise in reasons:
-        out.append(sa.and_(f.created_at < window.stop, reason, *earlier))
-        if otherwise is not None:
-            earlier.append(otherwise)
-    return out
-
-
-def _candidate(fact: TicketFact, window: Window) -> bool:
-    """True when `_preselect(window)` selects the row `fact` was read from."""
-    created_at = fact.created_at
-    if created_at is None or created_at >= window.stop:
-        return False
-    lower = window.start - REPEAT_WINDOW
-    return (created_at >= lower
-            or (fact.last_resolved_at is not None and fact.last_resolved_at >= lower)
-            or (fact.change_at is not None and fact.change_at >= window.start)
-            or fact.status is None or fact.status in OPEN_STATUSES)
-
-
-def _matching(filters: Filters, skip: tuple[str, ...] = ()) -> list[Any]:
-    """`filters` as conditions on ticket_facts (what `Filters.matches` checks on a fact)."""
-    f = ticket_facts.c
-    out: list[Any] = []
-    for name, value in filters.items():
-        if name in skip:
-            continue
-        if name == "tier":
-            out.append(f.tier == int(value) if value.isdigit() else sa.false())
-        else:
-            out.append(f[name] == value)
-    return out
-
+from .spans import SpanRows, WindowRows
+from .tables import calendars, config, targets, ticket_facts
 
 _FACT_COLUMNS = tuple(ticket_facts.c[name] for name in FACT_COLUMNS)
 
@@ -134,7 +47,7 @@ def _union(selects: list[Any]) -> Any:
 async def load_facts(conn: AsyncConnection, window: Window,
                      filters: Filters = Filters()) -> dict[UUID, TicketFact]:
     """The facts matching `filters` of the tickets that can matter to `window`, as of its cutoff."""
-    return (await _facts(conn, _preselect(window), window.cutoff, filters)).facts
+    return (await _facts(conn, preselect(window), window.cutoff, filters)).facts
 
 
 @dataclass(frozen=True)
@@ -158,14 +71,14 @@ async def _facts(conn: AsyncConnection, which: list[Any], cutoff: datetime,
     A row whose last event is before the cutoff already is the fact as of then (so the
     filters apply in SQL); only the tickets touched since are refolded from their events
     (few, unless the cutoff is old) and filtered here. `later`: what the same filters read for
-    the `_preselect(window)` of a cutoff at or after this one; its rows untouched since this
+    the `preselect(window)` of a cutoff at or after this one; its rows untouched since this
     cutoff are taken from there instead of read again (the trend's previous window, series).
     `refolder`: the one earlier calls with later cutoffs refolded with (their events are not
     read again).
     """
     f = ticket_facts.c
     fresh = sa.or_(f.last_event_at.is_(None), f.last_event_at < cutoff)
-    matching = _matching(filters, skip)
+    matching = filter_conditions(filters, skip)
     # Rows `later` read (candidates there, untouched since this cutoff, so matching there
     # exactly when they match here) are not read twice.
     exclude = ([] if later is None
@@ -177,7 +90,7 @@ async def _facts(conn: AsyncConnection, which: list[Any], cutoff: datetime,
         assert window is not None
         as_rows.update({tid: fact for tid, fact in later.rows.items()
                         if (fact.last_event_at is None or fact.last_event_at < cutoff)
-                        and _candidate(fact, window)})
+                        and candidate(fact, window)})
     others: set[UUID] = set()
     if rejected and matching:
         _, rows = await _rows(conn, _union(
@@ -271,7 +184,7 @@ async def iter_values(conn: AsyncConnection, window: Window, filters: Filters, b
     """(value, `load_dataset` of `window` with `filters` and `by` set to it) for each value of the
     dimension `by` among the window's matching facts, in order (a breakdown). The window's
     facts and rows are read once: a value's facts are the matching ones with that value."""
-    loaded = await _facts(conn, _preselect(window), window.cutoff, filters, rejected=True)
+    loaded = await _facts(conn, preselect(window), window.cutoff, filters, rejected=True)
     rows = (await SpanRows.read(conn, window)).of(window)
     groups: dict[str, dict[UUID, TicketFact]] = {}
     for tid, fact in loaded.facts.items():
@@ -310,7 +223,7 @@ async def _each(conn: AsyncConnection, windows: list[Window],
     # the events read to refold the tickets touched since a later one.
     for i in _latest_first(windows):
         window = windows[i]
-        later = await _facts(conn, _preselect(window), window.cutoff, filters, rejected=True,
+        later = await _facts(conn, preselect(window), window.cutoff, filters, rejected=True,
                              later=later, window=window, refolder=refolder)
         yield i, later
 
@@ -322,9 +235,9 @@ async def _swept(conn: AsyncConnection, windows: list[Window],
     f = ticket_facts.c
     span = _span(windows)
     earliest = min(w.cutoff for w in windows)
-    which = _preselect(span)  # a superset of every window's `_preselect`
+    which = preselect(span)  # a superset of every window's `_preselect`
     touched = f.last_event_at >= earliest
-    matching = _matching(filters)
+    matching = filter_conditions(filters)
     # A touched row is read whatever it matches now: a window before its change judges the
     # refolded fact.
     wanted = [sa.or_(sa.and_(*matching), touched)] if matching else []
@@ -346,8 +259,8 @@ async def _swept(conn: AsyncConnection, windows: list[Window],
     refolder = Refolder()
     await refolder.read(conn, _union([sa.select(f.ticket_id).where(w, touched) for w in which]),
                         span.cutoff)
-    read = _Candidates([fact for fact in current if fact.ticket_id not in judged_only])
-    judged = _Candidates([fact for fact in current if fact.ticket_id in judged_only])
+    read = CandidateIndex([fact for fact in current if fact.ticket_id not in judged_only])
+    judged = CandidateIndex([fact for fact in current if fact.ticket_id in judged_only])
     wanted = filters.items()
     for i in _latest_first(windows):
         window = windows[i]
@@ -364,54 +277,6 @@ async def _swept(conn: AsyncConnection, windows: list[Window],
             else:
                 rejected.add(row.ticket_id)
         yield i, _Loaded(facts, rejected, {}, [])
-
-
-class _Candidates:
-    """Rows sorted so that each window's `_candidate`s are found without testing every row."""
-
-    def __init__(self, rows: list[TicketFact]) -> None:
-        reached = [(_reach(r), r) for r in rows if r.created_at is not None]
-        # Open rows are candidates of every window they were created before: a prefix.
-        self._open = sorted((r for reach, r in reached if reach is _OPEN_REACH),
-                            key=lambda r: r.created_at)  # type: ignore[arg-type,return-value]
-        self._open_created = [r.created_at for r in self._open]
-        done = [(reach, r) for reach, r in reached if reach is not _OPEN_REACH]
-        # Others need both `created_at < stop` and `start <= _reach`: walk the shorter range.
-        by_created = sorted(done, key=lambda pair: pair[1].created_at)  # type: ignore[arg-type,return-value]
-        self._by_created = [r for _, r in by_created]
-        self._created = [r.created_at for r in self._by_created]
-        self._created_reach = [reach for reach, _ in by_created]
-        by_reach = sorted(done, key=lambda pair: pair[0])
-        self._by_reach = [r for _, r in by_reach]
-        self._reach = [reach for reach, _ in by_reach]
-
-    def of(self, window: Window) -> list[TicketFact]:
-        """The rows `_preselect(window)` selects."""
-        start, stop = window.start, window.stop
-        out = self._open[:bisect.bisect_left(self._open_created, stop)]
-        made = bisect.bisect_left(self._created, stop)
-        reached = bisect.bisect_left(self._reach, start)
-        if made <= len(self._reach) - reached:
-            out.extend(r for r, reach in zip(self._by_created[:made], self._created_reach)
-                       if reach >= start)
-        else:
-            out.extend(r for r in self._by_reach[reached:] if r.created_at < stop)  # type: ignore[operator]
-        return out
-
-
-_OPEN_REACH = datetime.max.replace(tzinfo=timezone.utc)
-
-
-def _reach(fact: TicketFact) -> datetime:
-    """The latest window start whose `_preselect` can select this row (with `created_at`
-    before the window's stop): `_candidate` is `created_at < stop and start <= _reach`."""
-    if fact.status is None or fact.status in OPEN_STATUSES:
-        return _OPEN_REACH
-    reach = [at + REPEAT_WINDOW for at in (fact.created_at, fact.last_resolved_at)
-             if at is not None]
-    if fact.change_at is not None:
-        reach.append(fact.change_at)
-    return max(reach, default=datetime.min.replace(tzinfo=timezone.utc))
 
 
 async def _dataset(conn: AsyncConnection, window: Window, filters: Filters, loaded: _Loaded,
