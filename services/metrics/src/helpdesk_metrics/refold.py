@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +25,7 @@ from .rows import utc
 from .tables import ticket_events, ticket_facts
 
 _Event = tuple[datetime, str, Mapping[str, Any]]
+_END = datetime.max.replace(tzinfo=timezone.utc)
 
 
 class Refolder:
@@ -37,8 +38,9 @@ class Refolder:
         self._calendar: dict[UUID, str | None] = {}
         #: The events' times when they are in time order (None: some event is out of order).
         self._times: dict[UUID, list[datetime] | None] = {}
-        #: The last fold of a ticket and how many events it took (the same count: the same fact).
-        self._folded: dict[UUID, tuple[int, TicketFact]] = {}
+        #: The last fold of a ticket: how many events it took (the same count: the same fact),
+        #: the fact, and the cutoffs it holds for, (floor, ceiling].
+        self._folded: dict[UUID, tuple[int, TicketFact, datetime, datetime]] = {}
 
     async def read(self, conn: AsyncConnection, touched: Any, cutoff: datetime) -> set[UUID]:
         """Read the events before `cutoff` of the tickets the select `touched` (of ticket ids)
@@ -67,6 +69,10 @@ class Refolder:
 
     def fact(self, tid: UUID, cutoff: datetime) -> TicketFact | None:
         """The ticket as of `cutoff` (at most the last read's), None without events before it."""
+        known = self._folded.get(tid)
+        # The last fold holds for every cutoff in (its last event's time, the next event's].
+        if known is not None and known[2] < cutoff <= known[3]:
+            return known[1]
         events = self._events.get(tid)
         if events is None:
             return None
@@ -76,14 +82,16 @@ class Refolder:
                  else sum(1 for at, _, _ in events if at < cutoff))
         if not count:
             return None
-        known = self._folded.get(tid)
         # The events before two cutoffs nest, so an equal count is the same events.
         if known is not None and known[0] == count:
             return known[1]
         before = (events[:count] if times is not None
                   else [event for event in events if event[0] < cutoff])
         fact = fold(tid, [(type_, data) for _, type_, data in before], self._calendar[tid])
-        self._folded[tid] = (count, fact)
+        # Out of time order, no interval is known: the count decides every time.
+        floor, ceiling = ((times[count - 1], times[count] if count < len(times) else _END)
+                          if times is not None else (_END, _END))
+        self._folded[tid] = (count, fact, floor, ceiling)
         return fact
 
     async def facts(self, conn: AsyncConnection, touched: Any,

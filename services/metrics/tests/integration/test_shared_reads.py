@@ -76,6 +76,11 @@ def random_history(rnd: random.Random, tickets: int = 60) -> History:
     h.assign(late, T0 + D + H, team="desk", agent_id="a1")
     h.resolve(late, T0 + 4 * D, "a1")
     h.transfer(late, T0 + 2 * D, to_team="net", to_agent="a2")
+    # Events exactly at bucket edges: an event at a cutoff is not yet seen as of it.
+    edge = h.ticket(T0 + 3 * D, channel="phone")
+    h.assign(edge, T0 + 3 * D + 6 * H, team="apps", agent_id="a3")
+    h.transfer(edge, T0 + 3 * D + 12 * H, to_team="net", to_agent="a2")
+    h.resolve(edge, T0 + 4 * D, "a2")
     return h
 
 
