@@ -268,3 +268,15 @@ def fold(ticket_id: UUID, events: Iterable[tuple[str, Mapping[str, Any]]],
     for event_type, data in events:
         _apply(state, event_type, data)
     return TicketFact(**state)
+
+
+def fold_steps(ticket_id: UUID, events: Iterable[tuple[str, Mapping[str, Any]]],
+               calendar_id: str | None = None) -> list[TicketFact]:
+    """`fold` of each prefix of the stream: the fact after its first, second, ... event."""
+    state = {name: getattr(_EMPTY, name) for name in _FIELDS}
+    state["ticket_id"], state["calendar_id"] = ticket_id, calendar_id
+    out = []
+    for event_type, data in events:
+        _apply(state, event_type, data)
+        out.append(TicketFact(**state))
+    return out

@@ -3,9 +3,11 @@
 A window whose cutoff is in the past (a series' bucket, the trend's previous window, `as_of`)
 refolds the tickets touched since its cutoff. A series asks for many cutoffs, latest first,
 and most tickets touched since one bucket's end were touched since the next bucket's too: the
-events before a later cutoff hold those before every earlier one, so each earlier cutoff
-folds the ones before it from memory, and a ticket none of whose events dropped out keeps
-its fact.
+events before a later cutoff hold those before every earlier one. A ticket whose events are
+in time order is folded once, keeping the fact after each event (the events before a cutoff
+are a prefix); its payloads are not kept, which at a million tickets is most of a series'
+memory. The rare ticket with an event older than the one before it keeps its events and is
+folded per cutoff.
 """
 
 from __future__ import annotations
@@ -17,15 +19,41 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .facts import TicketFact, fold
+from .facts import TicketFact, fold, fold_steps
 from .fetch import fetch_rows
 from .rows import utc
 from .tables import ticket_events, ticket_facts
 
 _Event = tuple[datetime, str, Mapping[str, Any]]
+_START = datetime.min.replace(tzinfo=timezone.utc)
 _END = datetime.max.replace(tzinfo=timezone.utc)
+#: Tickets per read of their events (one array parameter on PostgreSQL; SQLite takes 999).
+READ_CHUNK = {"postgresql": 10_000}
+
+
+class _Steps:
+    """A ticket in time order: the fact after each of its events."""
+
+    __slots__ = ("times", "facts", "floor", "ceiling", "last")
+
+    def __init__(self, times: list[datetime], facts: list[TicketFact]) -> None:
+        self.times, self.facts = times, facts
+        self.floor = self.ceiling = times[0]
+        self.last: TicketFact | None = None
+
+    def at(self, cutoff: datetime) -> TicketFact | None:
+        """The fact as of `cutoff`: after the events before it (None: there are none)."""
+        if self.floor < cutoff <= self.ceiling:
+            return self.last
+        times = self.times
+        count = bisect.bisect_left(times, cutoff)
+        self.floor = times[count - 1] if count else _START
+        self.ceiling = times[count] if count < len(times) else _END
+        self.last = self.facts[count - 1] if count else None
+        return self.last
 
 
 class Refolder:
@@ -33,65 +61,79 @@ class Refolder:
 
     def __init__(self) -> None:
         self._cutoff: datetime | None = None
-        #: A ticket's events before the cutoff it was first read at, in stream order.
+        #: Every ticket whose events were read (at the first cutoff that named it).
+        self._read: set[UUID] = set()
+        #: In time order: the events' times, the fact after each event, and the last answer
+        #: with the cutoffs it holds for, (floor, ceiling] (a series asks bucket after bucket).
+        self._steps: dict[UUID, _Steps] = {}
+        #: Out of time order: the events, the calendar, and the last fold with its event count.
         self._events: dict[UUID, list[_Event]] = {}
         self._calendar: dict[UUID, str | None] = {}
-        #: The events' times when they are in time order (None: some event is out of order).
-        self._times: dict[UUID, list[datetime] | None] = {}
-        #: The last fold of a ticket: how many events it took (the same count: the same fact),
-        #: the fact, and the cutoffs it holds for, (floor, ceiling].
-        self._folded: dict[UUID, tuple[int, TicketFact, datetime, datetime]] = {}
+        self._folded: dict[UUID, tuple[int, TicketFact]] = {}
 
     async def read(self, conn: AsyncConnection, touched: Any, cutoff: datetime) -> set[UUID]:
         """Read the events before `cutoff` of the tickets the select `touched` (of ticket ids)
-        names; the ids of those with any."""
+        names; the ids of those with any (before this cutoff or a later one's read)."""
         if self._cutoff is not None and cutoff > self._cutoff:
             raise ValueError("cutoffs must not increase: the events kept stop at the previous one")
         self._cutoff = cutoff
+        named = {row[0] for row in (await conn.execute(touched)).all()}
+        # Read at a later cutoff already: those events hold these.
+        ids = sorted(named - self._read)
+        self._read.update(ids)
+        # In chunks: the decoded payloads of a series' events are several times the facts
+        # folded from them, and only one chunk's are held at a time.
+        size = READ_CHUNK.get(conn.dialect.name, 500)
+        for i in range(0, len(ids), size):
+            await self._read_chunk(conn, ids[i:i + size], cutoff)
+        return {tid for tid in named if tid in self._steps or tid in self._events}
+
+    async def _read_chunk(self, conn: AsyncConnection, ids: list[UUID],
+                          cutoff: datetime) -> None:
         e = ticket_events.c
+        if conn.dialect.name == "postgresql":
+            wanted = e.ticket_id == sa.any_(sa.bindparam("ids", ids, type_=ARRAY(sa.Uuid())))
+        else:
+            wanted = e.ticket_id.in_(ids)
         _, rows = await fetch_rows(conn,
             sa.select(e.ticket_id, e.at, e.type, e.data, ticket_facts.c.calendar_id)
             .join(ticket_facts, ticket_facts.c.ticket_id == e.ticket_id)
-            .where(e.ticket_id.in_(touched), e.at < cutoff)
+            .where(wanted, e.at < cutoff)
             .order_by(e.ticket_id, e.sequence, e.at))
-        named: set[UUID] = set()
         fresh: dict[UUID, list[_Event]] = {}
+        calendar: dict[UUID, str | None] = {}
         for tid, at, type_, data, calendar_id in rows:
-            named.add(tid)
-            if tid not in self._events:  # read at a later cutoff already: those events hold these
-                fresh.setdefault(tid, []).append((utc(at), type_, data))  # type: ignore[arg-type]
-                self._calendar[tid] = calendar_id
-        self._events.update(fresh)
+            fresh.setdefault(tid, []).append((utc(at), type_, data))  # type: ignore[arg-type]
+            calendar[tid] = calendar_id
         for tid, events in fresh.items():
             times = [at for at, _, _ in events]
-            self._times[tid] = times if all(a <= b for a, b in zip(times, times[1:])) else None
-        return named
+            if all(a <= b for a, b in zip(times, times[1:])):
+                steps = fold_steps(tid, [(type_, data) for _, type_, data in events],
+                                   calendar[tid])
+                self._steps[tid] = _Steps(times, steps)
+            else:
+                self._events[tid], self._calendar[tid] = events, calendar[tid]
 
     def fact(self, tid: UUID, cutoff: datetime) -> TicketFact | None:
         """The ticket as of `cutoff` (at most the last read's), None without events before it."""
-        known = self._folded.get(tid)
-        # The last fold holds for every cutoff in (its last event's time, the next event's].
-        if known is not None and known[2] < cutoff <= known[3]:
-            return known[1]
+        steps = self._steps.get(tid)
+        if steps is not None:
+            # Inline the common case: most calls of a series hit the last answer.
+            if steps.floor < cutoff <= steps.ceiling:
+                return steps.last
+            return steps.at(cutoff)
         events = self._events.get(tid)
         if events is None:
             return None
-        times = self._times[tid]
-        # Stream order is nearly always time order: then the events before a cutoff are a prefix.
-        count = (bisect.bisect_left(times, cutoff) if times is not None
-                 else sum(1 for at, _, _ in events if at < cutoff))
-        if not count:
+        before = [(type_, data) for at, type_, data in events if at < cutoff]
+        if not before:
             return None
+        known = self._folded.get(tid)
         # The events before two cutoffs nest, so an equal count is the same events.
-        if known is not None and known[0] == count:
+        if known is not None and known[0] == len(before):
             return known[1]
-        before = (events[:count] if times is not None
-                  else [event for event in events if event[0] < cutoff])
-        fact = fold(tid, [(type_, data) for _, type_, data in before], self._calendar[tid])
-        # Out of time order, no interval is known: the count decides every time.
-        floor, ceiling = ((times[count - 1], times[count] if count < len(times) else _END)
-                          if times is not None else (_END, _END))
-        self._folded[tid] = (count, fact, floor, ceiling)
+        fact = fold(tid, before, self._calendar[tid])
+        self._folded[tid] = (len(before), fact)
         return fact
 
     async def facts(self, conn: AsyncConnection, touched: Any,

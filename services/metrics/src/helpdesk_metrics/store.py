@@ -235,14 +235,14 @@ async def _swept(conn: AsyncConnection, windows: list[Window],
     f = ticket_facts.c
     span = _span(windows)
     earliest = min(w.cutoff for w in windows)
-    which = preselect(span)  # a superset of every window's `_preselect`
+    which = preselect(span)  # a superset of every window's `preselect`
     touched = f.last_event_at >= earliest
     matching = filter_conditions(filters)
     # A touched row is read whatever it matches now: a window before its change judges the
     # refolded fact.
-    wanted = [sa.or_(sa.and_(*matching), touched)] if matching else []
+    read_too = [sa.or_(sa.and_(*matching), touched)] if matching else []
     from_driver, rows = await _rows(conn, _union(
-        [sa.select(*_FACT_COLUMNS).where(w, *wanted) for w in which]))
+        [sa.select(*_FACT_COLUMNS).where(w, *read_too) for w in which]))
     current = [fact_from_values(row, from_driver=from_driver) for row in rows]
     if matching:
         # Rows that match no filter and are untouched since the earliest cutoff: only judged.
@@ -261,7 +261,7 @@ async def _swept(conn: AsyncConnection, windows: list[Window],
                         span.cutoff)
     read = CandidateIndex([fact for fact in current if fact.ticket_id not in judged_only])
     judged = CandidateIndex([fact for fact in current if fact.ticket_id in judged_only])
-    wanted = filters.items()
+    wanted_values = filters.items()
     for i in _latest_first(windows):
         window = windows[i]
         cutoff = window.cutoff
@@ -272,7 +272,7 @@ async def _swept(conn: AsyncConnection, windows: list[Window],
             fact = row if last is None or last < cutoff else refolder.fact(row.ticket_id, cutoff)
             if fact is None:
                 continue
-            if not wanted or all(fact.dimension(d) == v for d, v in wanted):
+            if not wanted_values or all(fact.dimension(d) == v for d, v in wanted_values):
                 facts[row.ticket_id] = fact
             else:
                 rejected.add(row.ticket_id)
