@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from helpdesk_events.codec import DecodeError, encode, envelope_to_dict
-from helpdesk_metrics.facts import TicketFact, evolve, fold
+from helpdesk_metrics.facts import TicketFact, evolve, fold, fold_steps
 from helpdesk_metrics.rebuild import Projection, read_record, read_record_strictly
 from helpdesk_metrics.writes import TicketChange, writes_for, writes_for_document
 
@@ -98,3 +98,11 @@ def test_an_event_replayed_twice_is_folded_once() -> None:
     projection.apply(read_record(value))
     assert len(projection.seen) == 1
     assert [len(c) for c in projection.changes.values()] == [1]
+
+
+def test_the_steps_of_a_stream_are_the_folds_of_its_prefixes() -> None:
+    for changes in _changes().values():
+        events = [(c.type, c.data) for c in changes]
+        steps = fold_steps(changes[0].ticket_id, events, "cal-1")
+        assert steps == [fold(changes[0].ticket_id, events[:n], "cal-1")
+                         for n in range(1, len(events) + 1)]
