@@ -66,10 +66,9 @@ class Refolder:
         #: In time order: the events' times, the fact after each event, and the last answer
         #: with the cutoffs it holds for, (floor, ceiling] (a series asks bucket after bucket).
         self._steps: dict[UUID, _Steps] = {}
-        #: Out of time order: the events, the calendar, and the last fold with its event count.
+        #: Out of time order: the events and the calendar.
         self._events: dict[UUID, list[_Event]] = {}
         self._calendar: dict[UUID, str | None] = {}
-        self._folded: dict[UUID, tuple[int, TicketFact]] = {}
 
     async def read(self, conn: AsyncConnection, touched: Any, cutoff: datetime) -> set[UUID]:
         """Read the events before `cutoff` of the tickets the select `touched` (of ticket ids)
@@ -118,23 +117,13 @@ class Refolder:
         """The ticket as of `cutoff` (at most the last read's), None without events before it."""
         steps = self._steps.get(tid)
         if steps is not None:
-            # Inline the common case: most calls of a series hit the last answer.
-            if steps.floor < cutoff <= steps.ceiling:
-                return steps.last
             return steps.at(cutoff)
         events = self._events.get(tid)
         if events is None:
             return None
+        # Out of time order (rare): fold the events before the cutoff each time.
         before = [(type_, data) for at, type_, data in events if at < cutoff]
-        if not before:
-            return None
-        known = self._folded.get(tid)
-        # The events before two cutoffs nest, so an equal count is the same events.
-        if known is not None and known[0] == len(before):
-            return known[1]
-        fact = fold(tid, before, self._calendar[tid])
-        self._folded[tid] = (len(before), fact)
-        return fact
+        return fold(tid, before, self._calendar[tid]) if before else None
 
     async def facts(self, conn: AsyncConnection, touched: Any,
                     cutoff: datetime) -> dict[UUID, TicketFact]:
