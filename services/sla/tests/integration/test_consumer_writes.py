@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from helpdesk_events.envelope import new_envelope
 from helpdesk_events.inbox import transactional_handler
@@ -11,7 +13,7 @@ from helpdesk_sla.handlers import make_handler
 from helpdesk_sla.store import load_state
 from helpdesk_sla.tables import breaches, sla_timers, ticket_history
 
-from ..unit.builders import Ticket
+from ..unit.builders import T0, Ticket
 from .conftest import Sla
 
 
@@ -52,10 +54,13 @@ async def test_a_late_resolution_stores_the_breach_drops_the_timers_and_publishe
 
 async def test_a_second_creation_of_a_ticket_keeps_its_clocks_and_starts_none(sla: Sla) -> None:
     ticket = Ticket(priority="P2")
-    await batch(sla, ticket.created(0))
+    # Created now, so no target is due while the test runs: the app's scheduler would fire a
+    # breach between the two reads of the state (T0 is in the past).
+    now = (datetime.now(UTC) - T0).total_seconds()
+    await batch(sla, ticket.created(now))
     async with sla.runtime.engine.connect() as conn:
         before = await load_state(conn, ticket.id)
-    await batch(sla, ticket.created(30))  # another event id: it reaches the handler
+    await batch(sla, ticket.created(now + 30))  # another event id: it reaches the handler
     async with sla.runtime.engine.connect() as conn:
         after = await load_state(conn, ticket.id)
         history = (await conn.execute(
