@@ -10,8 +10,11 @@ import asyncio
 import secrets
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from playwright.async_api import Page, async_playwright
@@ -65,6 +68,89 @@ async def _wait_for(page: Page, counter: str, after: int, timeout_s: float = 30)
 READ_SCORECARD = """() => Object.fromEntries([...document.querySelectorAll("#scorecard table")].map(
   (t) => [t.dataset.perspective, [...t.tBodies[0].rows].map(
     (r) => [r.dataset.kpi, r.cells[4].getAttribute("class")])]))"""
+
+
+#: The backlog chart (description and data) or the agents table (each row's cells), with the
+#: query of the tiles: read in one evaluate, so a poll cannot split them.
+READ_BACKLOG = """() => {
+  const chart = window.Chart.getChart(document.getElementById("c-backlog"));
+  return { query: document.getElementById("tiles").dataset.query, drawn: {
+    text: document.getElementById("c-backlog-d").textContent, labels: chart.data.labels,
+    datasets: Object.fromEntries(chart.data.datasets.map((d) => [d.label, d.data])) } };
+}"""
+READ_AGENTS = """() => ({ query: document.getElementById("tiles").dataset.query,
+  drawn: [...document.getElementById("agents").tBodies[0].rows].map(
+    (r) => [...r.cells].map((c) => c.textContent)) })"""
+
+
+def _fixed(value: float, digits: int) -> str:
+    """JavaScript's `value.toFixed(digits)`: the exact binary value, halves away from zero."""
+    # `+ 0.0` turns -0.0 into 0.0, which toFixed writes without a sign.
+    return str(Decimal(value + 0.0).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def _duration(s: float | None) -> str:
+    """dashboard.js `format(s, "seconds")`."""
+    if s is None:
+        return "—"
+    if s < 90:
+        return f"{_fixed(s, 0)} s"
+    if s < 5400:
+        return f"{_fixed(s / 60, 0)} min"
+    if s < 172800:
+        return f"{_fixed(s / 3600, 1)} h"
+    return f"{_fixed(s / 86400, 1)} d"
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{_fixed(v * 100, 1)} %"
+
+
+def _agents_table(doc: dict[str, Any]) -> list[list[str]]:
+    """The agents table dashboard.js draws from GET /v1/agents/performance."""
+    rows = [[a["agent"], str(a["resolved"]), _duration(a["first_response_time"]),
+             _duration(a["resolution_time"]), _pct(a["fcr"]), _pct(a["csat"]),
+             _pct(a["reopen_rate"]), _pct(a["utilization"]),
+             "—" if a["competence_index"] is None else _fixed(a["competence_index"], 2)]
+            for a in doc["agents"]]
+    return rows or [["No agent activity in this window."]]
+
+
+def _backlog_forecast(fc: dict[str, Any]) -> dict[str, Any]:
+    """The forecast part of the backlog chart dashboard.js draws from GET /v1/backlog/forecast."""
+    last = fc["points"][-1]
+    return {
+        "text": f"Backlog now {fc['backlog']}; in {last['day']} days expected "
+                f"{_fixed(last['expected'], 1)} ({_fixed(last['lower'], 1)} to "
+                f"{_fixed(last['upper'], 1)}).",
+        "labels": [f"+{p['day']}d" for p in fc["points"]],
+        "datasets": {name: [p[key] for p in fc["points"]] for name, key in (
+            ("Forecast", "expected"), ("Forecast lower (95 %)", "lower"),
+            ("Forecast upper (95 %)", "upper"))},
+    }
+
+
+def _drawn_forecast(drawn: dict[str, Any]) -> dict[str, Any]:
+    """The forecast part of the drawn backlog chart: the labels and values after the history."""
+    days = sum(label.startswith("+") for label in drawn["labels"])
+    return {"text": drawn["text"], "labels": drawn["labels"][-days:],
+            "datasets": {name: drawn["datasets"][name][-days:] for name in (
+                "Forecast", "Forecast lower (95 %)", "Forecast upper (95 %)")}}
+
+
+async def _drawn_matches_api(page: Page, read: str, shape: Callable[[Any], Any],
+                             expected: Callable[[str], Awaitable[Any]], what: str) -> None:
+    """What the page drew (`read`, `shape`d) equals `expected` for the tiles' query; a refresh
+    may be between its tiles and its charts, so a disagreement waits for the next one (twice)."""
+    for _ in range(3):
+        refreshed = await page.evaluate(COUNTER, "refreshed")
+        shown = await page.evaluate(read)
+        drawn, wanted = shape(shown["drawn"]), await expected(shown["query"])
+        if drawn == wanted:
+            return
+        await _wait_for(page, "refreshed", refreshed)
+    raise AssertionError(f"the drawn {what} disagrees with the API for {shown['query']}: "
+                         f"{drawn} != {wanted}")
 
 
 def _mismatches(tiles: dict[str, str], report: dict[str, Any]) -> dict[str, tuple[str, Any]]:
@@ -161,6 +247,21 @@ async def test_the_dashboard_shows_the_api_kpis_and_follows_its_filters(
             drawn = await page.evaluate(READ_SCORECARD)
             assert drawn == {p: [[k["name"], f"state-{k['status']}" if k["status"] else None]
                                  for k in items] for p, items in card["perspectives"].items()}
+            # The forecast and the agents table come from the report too: as their own routes say.
+
+            async def api(path: str) -> Any:
+                response = await http.get(f"{metrics}{path}", headers=headers)
+                assert response.status_code == 200, response.text
+                return response.json()
+
+            async def forecast(query: str) -> dict[str, Any]:
+                return _backlog_forecast(await api(f"/v1/backlog/forecast?{query}&days=14"))
+
+            async def agents(query: str) -> list[list[str]]:
+                return _agents_table(await api(f"/v1/agents/performance?{query}"))
+
+            await _drawn_matches_api(page, READ_BACKLOG, _drawn_forecast, forecast, "forecast")
+            await _drawn_matches_api(page, READ_AGENTS, lambda rows: rows, agents, "agents table")
             await page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
 
             by_name = {k["name"]: k for k in report["kpis"]}
@@ -187,6 +288,9 @@ async def test_the_dashboard_shows_the_api_kpis_and_follows_its_filters(
         assert not errors, errors
         assert not foreign, f"the page loaded from elsewhere: {foreign}"
         assert api_calls and all(auth == f"Bearer {token}" for _, auth in api_calls), api_calls
+        # The forecast and the agents table are drawn from the report: the page never asks for them.
+        paths = {urlsplit(url).path for url, _ in api_calls}
+        assert not paths & {"/v1/backlog/forecast", "/v1/agents/performance"}, paths
     finally:
         for agent in outcome.plan.org.agents:
             await http.put(f"{urls.routing}/v1/agents/{agent.id}/status", json={"status": "offline"},

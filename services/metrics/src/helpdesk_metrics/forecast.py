@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 METHOD = "random walk with drift on daily net inflow (created - resolved); 95% interval"
 Z95 = 1.96
@@ -42,6 +43,11 @@ class Forecast:
     history_days: int
     points: tuple[ForecastPoint, ...]
     method: str = METHOD
+
+    def point_dicts(self) -> list[dict[str, Any]]:
+        """The points as GET /v1/backlog/forecast serialises them, as plain JSON values."""
+        # `at` as the ISO string the route's encoder writes, so a stored copy stays plain JSON.
+        return [{**asdict(p), "at": p.at.isoformat()} for p in self.points]
 
 
 def project(backlog: int, daily_net: list[float], days: int, start: datetime) -> Forecast:

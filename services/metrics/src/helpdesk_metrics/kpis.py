@@ -316,9 +316,12 @@ def projected_backlog(ds: Dataset, w: Window) -> KpiResult:
     """7. Backlog forecast 14 days past the stop (see forecast.py for the method)."""
     fc = forecast_backlog(ds, w, days=14)
     last = fc.points[-1]
+    # `points` and `backlog` as GET /v1/backlog/forecast?days=14 returns them: the dashboard
+    # draws the forecast from the report alone.
     return KpiResult(value=last.expected, details={
         "days": 14, "lower": last.lower, "upper": last.upper, "method": fc.method,
-        "daily_net_mean": fc.daily_net_mean, "daily_net_sd": fc.daily_net_sd})
+        "daily_net_mean": fc.daily_net_mean, "daily_net_sd": fc.daily_net_sd,
+        "backlog": fc.backlog, "points": fc.point_dicts()})
 
 
 def first_response_time(ds: Dataset, w: Window) -> KpiResult:

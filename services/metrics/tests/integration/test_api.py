@@ -173,6 +173,27 @@ async def test_targets_cost_model_scorecard_and_forecast(metrics: Metrics) -> No
     assert fc["points"][2]["expected"] == pytest.approx(2 + 3 / 7)
 
 
+async def test_the_report_carries_the_forecast_and_agents_the_dashboard_draws(
+    metrics: Metrics,
+) -> None:
+    for params in ({}, {"channel": "email"}, {"hours": "business"}):
+        kpis = await metrics.kpis(**params)
+        fc = (await metrics.http.get("/v1/backlog/forecast",
+                                     params={**WINDOW, **params, "days": 14})).json()
+        projected = kpis["projected_backlog"]
+        details = projected["details"]
+        assert (details["backlog"], details["points"]) == (fc["backlog"], fc["points"])
+        assert len(fc["points"]) == 14 and details["points"][-1]["expected"] == projected["value"]
+
+        agents = (await metrics.http.get("/v1/agents/performance",
+                                         params={**WINDOW, **params})).json()["agents"]
+        index = {a["agent"]: a["competence_index"]
+                 for a in kpis["competence_index"]["details"]["agents"]}
+        joined = [{**r, "competence_index": index[r["agent"]]}
+                  for r in kpis["agent_performance"]["details"]["agents"]]
+        assert joined == agents and agents
+
+
 async def test_prometheus_exports_headline_gauges_without_ticket_ids(metrics: Metrics) -> None:
     expected = ("helpdesk_ticket_volume 5.0", "helpdesk_backlog_tickets 2.0", "helpdesk_sla_breaches 1.0")
     text = ""

@@ -245,6 +245,19 @@ def test_projected_backlog_is_a_drift_with_an_interval(data: Dataset) -> None:
     assert r.details["upper"] == pytest.approx(2 + 14 * mean + half)
 
 
+def test_projected_backlog_details_carry_every_day_of_the_forecast(data: Dataset) -> None:
+    r = kpi(data, "projected_backlog")
+    fc = kpis.forecast_backlog(data, WINDOW, days=14)
+    assert r.details["backlog"] == fc.backlog == 2
+    assert r.details["points"] == [
+        {"day": p.day, "at": p.at.isoformat(), "expected": p.expected, "lower": p.lower,
+         "upper": p.upper} for p in fc.points]
+    assert [p["day"] for p in r.details["points"]] == list(range(1, 15))
+    last = r.details["points"][-1]
+    assert (last["expected"], last["lower"], last["upper"]) == (r.value, r.details["lower"],
+                                                                r.details["upper"])
+
+
 def test_as_of_cuts_knowledge_at_the_instant() -> None:
     scenario = build_reference()
     cutoff = T0 + 2 * H + 30 * M

@@ -312,6 +312,23 @@
     $("agents").tBodies[0].replaceChildren(...rows);
   }
 
+  // What GET /v1/agents/performance returns, from the report: KPI 28's rows joined with
+  // KPI 29's competence index (that route would load the window's rows again).
+  function agents(report) {
+    const byName = Object.fromEntries(report.kpis.map((k) => [k.name, k]));
+    const rows = ((byName.agent_performance || {}).details || {}).agents || [];
+    const index = new Map((((byName.competence_index || {}).details || {}).agents || [])
+      .map((a) => [a.agent, a.competence_index]));
+    return { agents: rows.map((r) => ({ ...r, competence_index: index.get(r.agent) ?? null })) };
+  }
+
+  // What GET /v1/backlog/forecast?days=14 returns, from the report's KPI 7 (projected_backlog).
+  function forecast(report) {
+    const kpi = report.kpis.find((k) => k.name === "projected_backlog");
+    const d = (kpi && kpi.details) || {};
+    return { backlog: d.backlog, points: d.points || [] };
+  }
+
   // What GET /v1/scorecard returns, from the report already drawn and the baseline values.
   function scorecard(report, baseline) {
     const perspectives = Object.fromEntries(Object.keys(PERSPECTIVES).map((p) => [p, []]));
@@ -389,23 +406,22 @@
       renderVolume(report);
       // One call for every chart's series: the server reads each bucket's rows once for all.
       const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-      const [many, forecast, agents, baseline] = await Promise.all([
+      // The forecast, the agents table and the scorecard come from the report (their own
+      // routes would compute it again): only the scorecard's baseline is asked for.
+      const [many, baseline] = await Promise.all([
         api("/v1/kpis/series", { ...q, interval, tz, names: SERIES.join(",") }),
-        api("/v1/backlog/forecast", { ...q, days: 14 }),
-        // The scorecard is the report's KPIs by perspective: only its baseline is asked for
-        // (GET /v1/scorecard would compute the report again).
-        api("/v1/agents/performance", q), api("/v1/scorecard/baseline", q),
+        api("/v1/scorecard/baseline", q),
         refreshTeams(f, q),
       ]);
       if (mine !== generation) return;
       const [opened, backlog, frt, res, compliance, breaches, csat, nps, ces] = many.series;
       renderOpened(opened.points, interval);
-      renderBacklog(backlog.points, forecast, interval);
+      renderBacklog(backlog.points, forecast(report), interval);
       renderPercentiles("c-frt", frt.points, interval);
       renderPercentiles("c-res", res.points, interval);
       renderSla(compliance.points, breaches.points, interval);
       renderCx(csat.points, nps.points, ces.points, interval);
-      renderAgents(agents);
+      renderAgents(agents(report));
       renderScorecard(scorecard(report, baseline.values));
       const at = new Date(q.to).toLocaleTimeString();
       statusLine.textContent = `Updated ${at} (${report.hours} hours).`;
