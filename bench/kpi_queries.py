@@ -108,6 +108,11 @@ async def seed(dsn: str, tickets: int) -> float:
             async with conn.transaction():
                 await conn.copy_records_to_table("ticket_facts", records=facts, columns=FACT_COLUMNS)
                 await conn.copy_records_to_table("ticket_events", records=events, columns=EVENT_COLUMNS)
+        # Written behind the service's back: results it kept of past windows are stale.
+        await conn.execute("INSERT INTO history_marks (hour, writer, revision) "
+                           "VALUES ('1970-01-01T00:00:00Z', 'bench-seed', 1) "
+                           "ON CONFLICT (hour, writer) DO UPDATE "
+                           "SET revision = history_marks.revision + 1")
         await conn.execute("ANALYZE ticket_facts")
         await conn.execute("ANALYZE ticket_events")
     finally:
@@ -138,14 +143,12 @@ DASHBOARD_SERIES = ("opened_vs_resolved", "backlog", "first_response_time", "res
 
 def dashboard_refresh(client: httpx.Client, metrics: str) -> dict[str, float]:
     """The calls of one dashboard refresh over the last 30 days (as dashboard.js makes them),
-    one at a time: ms each."""
+    one at a time: ms each. The page takes the forecast and the agents table from the report."""
     window = _live_window()
     calls = {
         "GET /v1/kpis": ("/v1/kpis", window),
         "GET /v1/kpis/series (nine, daily)": ("/v1/kpis/series", {
             **window, "interval": "day", "tz": "UTC", "names": ",".join(DASHBOARD_SERIES)}),
-        "GET /v1/backlog/forecast": ("/v1/backlog/forecast", {**window, "days": "14"}),
-        "GET /v1/agents/performance": ("/v1/agents/performance", window),
         "GET /v1/scorecard/baseline": ("/v1/scorecard/baseline", window),
         "GET /v1/kpis/ticket_volume/breakdown?by=team": (
             "/v1/kpis/ticket_volume/breakdown", {**window, "by": "team"}),
@@ -188,11 +191,15 @@ def run(stack: Stack, scale: Scale, budget_s: float = 20.0, total_budget_s: floa
                        baseline=raw if label == "no filter" else None)
             result.add(f"GET /v1/kpis, {label}: p99 (n={s.count})", s.p99, "ms",
                        target=f"<= {TARGET_P99_MS:g} ms", met=s.p99 <= TARGET_P99_MS)
-        refresh = dashboard_refresh(client, stack.urls["metrics"])
-        for call, ms in refresh.items():
-            result.add(f"dashboard refresh at {scale.kpi_tickets:,} tickets: {call}", ms, "ms")
-        result.add(f"dashboard refresh at {scale.kpi_tickets:,} tickets: all its calls",
-                   sum(refresh.values()), "ms")
+        # The first refresh computes every window; the second reuses what the first kept of
+        # the windows that ended (settled.py), as a page refreshing every minute does.
+        for which in ("first", "again"):
+            refresh = dashboard_refresh(client, stack.urls["metrics"])
+            for call, ms in refresh.items():
+                result.add(f"dashboard refresh ({which}) at {scale.kpi_tickets:,} tickets: {call}",
+                           ms, "ms")
+            result.add(f"dashboard refresh ({which}) at {scale.kpi_tickets:,} tickets: all its calls",
+                       sum(refresh.values()), "ms")
         past = summarize(_time(client, url, {}, scale.kpi_queries, budget_s))
         result.add(f"GET /v1/kpis, default window (`to` omitted): p99 (n={past.count})", past.p99,
                    "ms", target=f"<= {TARGET_P99_MS:g} ms", met=past.p99 <= TARGET_P99_MS)

@@ -35,4 +35,5 @@ def test_every_benchmark_runs_and_reports_at_smoke_size(tmp_path: Path) -> None:
     assert "Failed:" not in report
     assert "| creates/s, 8 clients |" in report
     assert "python (bench.httpload, second process)" in report
-    assert "dashboard refresh at 2,000 tickets: all its calls" in report
+    assert "dashboard refresh (first) at 2,000 tickets: all its calls" in report
+    assert "dashboard refresh (again) at 2,000 tickets: all its calls" in report

@@ -16,6 +16,7 @@ from . import handlers, routes
 from .config import MetricsSettings
 from .dashboard import routes as dashboard
 from .gauges import KpiGauges, refresher
+from .settled import SettledResults
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -41,5 +42,6 @@ def create_app(settings: MetricsSettings | None = None) -> FastAPI:
                     description="Live KPI projections built from the event stream.")
     app.state.default_calendar = calendar
     app.state.kpi_gauges = gauges
+    app.state.settled_results = SettledResults()
     app.state.rebuild_lock = asyncio.Lock()
     return app

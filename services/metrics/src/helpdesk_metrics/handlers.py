@@ -16,27 +16,30 @@ once and take their values as parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helpdesk_events.envelope import Envelope
 from helpdesk_runtime.txmemo import kept_for_transaction
 from helpdesk_runtime.upsert import insert_row_ignoring, upsert_row
 
+from . import settled
 from .facts import TicketFact, evolve, fold
 from .rows import FACT_COLUMNS, TICKET_COLUMNS, fact_from_row, fact_values, utc
-from .tables import ticket_events, ticket_facts
+from .tables import calendars, ticket_events, ticket_facts
 from .writes import NEWER_BY, Mode, TicketChange, Write, writes_for
 
 
 async def handle(conn: AsyncConnection, envelope: Envelope) -> None:
     """Apply one event from any topic; events metrics does not use are recorded and skipped."""
     writes, change = writes_for(envelope)
+    await _mark_history(conn, writes)
     if change is None:
         for write in writes:
             await _write(conn, write)
@@ -62,6 +65,22 @@ async def handle(conn: AsyncConnection, envelope: Envelope) -> None:
     applied = [await _write(conn, w) for w in writes]
     if applied[0]:
         await _change_fact(conn, change, state, run, late)
+
+
+async def _mark_history(conn: AsyncConnection, writes: list[Write]) -> None:
+    """Mark how far back the event changes what is known (settled.py): its rows' earliest
+    time, all of history for a calendar. A fact's calendar is marked when it is set
+    (`_merge_fact`): no time of the event's own says which windows it reaches."""
+    earliest: datetime | None = None
+    for write in writes:
+        if write.table is calendars:
+            await settled.mark_all_of_history(conn)
+            return
+        for value in write.values.values():
+            if isinstance(value, datetime) and (earliest is None or value < earliest):
+                earliest = value
+    if earliest is not None:
+        await settled.mark(conn, earliest)
 
 
 @dataclass
@@ -136,9 +155,33 @@ async def _write(conn: AsyncConnection, write: Write) -> bool:
     seen = run.merged.setdefault((write.table.name, write.key), {})
     if seen and all(k in seen and seen[k] == v for k, v in write.values.items()):
         return True
-    await upsert_row(conn, write.table, write.keys, write.values)
+    if write.table is ticket_facts:
+        await _merge_fact(conn, write)
+    else:
+        await upsert_row(conn, write.table, write.keys, write.values)
     seen.update(write.values)
     return True
+
+
+@lru_cache(maxsize=8)
+def _merge_fact_statement(dialect: str, columns: tuple[str, ...]) -> Any:
+    """UPSERT a fact's columns from another topic, updating only when one differs, RETURNING
+    the ticket's creation time (no row when nothing changed)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(ticket_facts)
+    changed = sa.or_(*(ticket_facts.c[c].is_distinct_from(stmt.excluded[c]) for c in columns))
+    return stmt.on_conflict_do_update(
+        index_elements=["ticket_id"], set_={c: stmt.excluded[c] for c in columns},
+        where=changed).returning(ticket_facts.c.created_at)
+
+
+async def _merge_fact(conn: AsyncConnection, write: Write) -> None:
+    columns = tuple(c for c in write.values if c != "ticket_id")
+    created_at = (await conn.execute(_merge_fact_statement(conn.dialect.name, columns),
+                                     write.values)).scalar()
+    if created_at is not None:
+        # A calendar set on a ticket changes its durations in every window since its creation.
+        await settled.mark(conn, utc(created_at))
 
 
 async def _insert_and_fold(conn: AsyncConnection, write: Write, change: TicketChange,

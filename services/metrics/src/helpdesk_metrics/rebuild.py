@@ -47,6 +47,7 @@ from helpdesk_events.codec import InvalidEvent, MalformedRecord, UnknownEventTyp
 from helpdesk_events.envelope import EVENT_TYPES, Event
 from helpdesk_runtime.settings import KafkaSettings
 
+from . import settled
 from .facts import TicketFact, fold
 from .rows import fact_values
 from .tables import (
@@ -442,6 +443,8 @@ async def _switch(live: AsyncEngine, projection: Projection) -> bool:
             for table in PROJECTIONS:
                 await dst.execute(table.delete())
                 await _insert(dst, table, projection.table_rows(table))
+        # Kept results were computed from the rows just replaced (settled.py).
+        await settled.mark_all_of_history(dst)
         # The inbox is shared with other consumers' rows: replaced in place.
         await dst.execute(inbox.delete().where(inbox.c.consumer == consumer_name))
         await _insert(dst, inbox, projection.table_rows(inbox))

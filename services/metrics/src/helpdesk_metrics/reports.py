@@ -17,13 +17,13 @@ from . import kpis
 from .dataset import Dataset, Window
 from .forecast import Forecast
 from .rows import utc
+from .settled import SettledResults, read_marks
 from .store import (
     Filters,
     iter_datasets,
     iter_values,
     load_config,
     load_dataset,
-    load_datasets,
     load_targets,
 )
 from .tables import ticket_facts
@@ -49,10 +49,12 @@ class Query:
 
 @dataclass(frozen=True)
 class Reader:
-    """What a report needs besides the connection: the clock and the default calendar."""
+    """What a report needs besides the connection: the clock, the default calendar and the
+    kept results of past windows (none: every window is computed)."""
 
     now: datetime
     default_calendar: Calendar
+    settled: SettledResults | None = None
 
 
 async def dataset(conn: AsyncConnection, reader: Reader, window: Window, query: Query,
@@ -79,21 +81,43 @@ async def kpi_report(conn: AsyncConnection, reader: Reader, query: Query,
                      names: tuple[str, ...] | None = None, trend: bool = True) -> list[dict[str, Any]]:
     """Every KPI (or `names`) over the query's window, with target, status and trend."""
     window = query.window()
-    if trend:
-        current, previous = await load_datasets(
-            conn, [window, window.previous()], query.filters, business_hours=query.business_hours,
-            default_calendar=reader.default_calendar)
-    else:
-        current, previous = await dataset(conn, reader, window, query), None
+    chosen = [kpi for kpi in kpis.CATALOG if names is None or kpi.name in names]
+    windows = [window, window.previous()] if trend else [window]
+    results = await _results(conn, reader, query, windows, chosen)
     targets = await load_targets(conn)
-    out = []
-    for kpi in kpis.CATALOG:
-        if names is not None and kpi.name not in names:
-            continue
-        result = kpi.compute(current, window)
-        before = kpi.compute(previous, window.previous()) if previous is not None else None
-        out.append(_entry(kpi, result, before, targets.get(kpi.name)))
+    return [_entry(kpi, results[0][kpi.name], results[1][kpi.name] if trend else None,
+                   targets.get(kpi.name)) for kpi in chosen]
+
+
+async def _results(conn: AsyncConnection, reader: Reader, query: Query, windows: list[Window],
+                   chosen: list[kpis.KpiDef]) -> list[dict[str, kpis.KpiResult]]:
+    """Each chosen KPI over each window (filters and hours mode from `query`). A window whose
+    cutoff has passed reuses the results kept for it while nothing up to its cutoff changed
+    (settled.py); the others are computed, their rows read once for all of them."""
+    kept, stamps = reader.settled, {}
+    out: list[dict[str, kpis.KpiResult]] = [{} for _ in windows]
+    if kept is not None:
+        marks = await read_marks(conn)  # before any row: a change committed later is seen
+        for i, w in enumerate(windows):
+            if w.cutoff <= reader.now:
+                stamps[i] = marks.up_to(w.cutoff)
+                out[i] = dict(kept.get(_kept_key(query, w), stamps[i]))
+    missing = [i for i, w in enumerate(windows) if any(k.name not in out[i] for k in chosen)]
+    if not missing:
+        return out
+    async for j, data in iter_datasets(conn, [windows[i] for i in missing], query.filters,
+                                       business_hours=query.business_hours,
+                                       default_calendar=reader.default_calendar):
+        i = missing[j]
+        computed = {k.name: k.compute(data, windows[i]) for k in chosen if k.name not in out[i]}
+        out[i].update(computed)
+        if kept is not None and i in stamps:
+            kept.put(_kept_key(query, windows[i]), stamps[i], computed)
     return out
+
+
+def _kept_key(query: Query, window: Window) -> tuple[Any, ...]:
+    return (window, query.filters, query.business_hours)
 
 
 def buckets(start: datetime, end: datetime, interval: str, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
@@ -144,14 +168,9 @@ async def series_many(conn: AsyncConnection, reader: Reader, query: Query,
     # ten times one zone's, and a series compares every bucket's candidates with its bounds.
     windows = [replace(query, start=lo.astimezone(timezone.utc),
                        end=hi.astimezone(timezone.utc)).window() for lo, hi in edges]
-    results: dict[str, dict[int, kpis.KpiResult]] = {kpi.name: {} for kpi in chosen}
-    async for i, data in iter_datasets(conn, windows, query.filters,
-                                       business_hours=query.business_hours,
-                                       default_calendar=reader.default_calendar):
-        for kpi in chosen:
-            results[kpi.name][i] = kpi.compute(data, windows[i])
-    return {name: [{"from": lo, "to": hi, **asdict(points[i])} for i, (lo, hi) in enumerate(edges)]
-            for name, points in results.items()}
+    results = await _results(conn, reader, query, windows, chosen)
+    return {kpi.name: [{"from": lo, "to": hi, **asdict(results[i][kpi.name])}
+                       for i, (lo, hi) in enumerate(edges)] for kpi in chosen}
 
 
 async def breakdown(conn: AsyncConnection, reader: Reader, query: Query, name: str,

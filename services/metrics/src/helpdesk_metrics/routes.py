@@ -21,7 +21,7 @@ from helpdesk_runtime.collector import collector_paused
 from helpdesk_runtime.problems import Problem, field_error
 from helpdesk_runtime.upsert import upsert
 
-from . import access, kpis, reports
+from . import access, kpis, reports, settled
 from .rebuild import rebuild
 from .reports import Reader
 from .schemas import BaselineIn, CostModelIn, TargetIn
@@ -82,7 +82,8 @@ def _kpi(name: str) -> str:
 
 def _reader(request: Request) -> Reader:
     return Reader(now=datetime.now(timezone.utc),
-                  default_calendar=request.app.state.default_calendar)
+                  default_calendar=request.app.state.default_calendar,
+                  settled=request.app.state.settled_results)
 
 
 @asynccontextmanager
@@ -190,6 +191,8 @@ async def get_targets(request: Request) -> JSONResponse:
 async def _put_config(request: Request, key: str, value: dict[str, Any]) -> None:
     async with request.app.state.runtime.engine.begin() as conn:
         await conn.execute(upsert(conn, config, ["key"], {"key": key, "value": value}))
+        # The cost model is part of every window's financial KPIs (settled.py).
+        await settled.mark_all_of_history(conn)
 
 
 @router.put("/cost-model", summary="Set the cost model (hourly costs, overhead, budget, value)")

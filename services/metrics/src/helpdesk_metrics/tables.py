@@ -7,6 +7,8 @@
 - `sla_outcomes`, `surveys`, `survey_answers`, `agent_statuses`, `calendars`: the other
   topics, one row per fact, so arrival order across topics does not matter.
 - `targets`, `config`: what ops staff set through the API (KPI targets, cost model, baseline).
+- `history_marks`: per hour of history, how often a transaction changed what is known of it
+  (settled.py: a past window's KPIs are kept while the hours up to its cutoff are unchanged).
 """
 
 from __future__ import annotations
@@ -142,4 +144,14 @@ config = sa.Table(
     metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.JSON, nullable=False),
+)
+
+history_marks = sa.Table(
+    "history_marks",
+    metadata,
+    # The hour (UTC) an applied change reaches back to; 1970-01-01 stands for all of history.
+    sa.Column("hour", _Time, primary_key=True),
+    # One row per writing process and hour, so two instances never wait on each other's row.
+    sa.Column("writer", sa.String(36), primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
 )

@@ -81,7 +81,10 @@ async def test_rebuild_from_offset_zero_equals_live(db_url: str, kafka_bootstrap
                     assert response.json()["records"] >= len(scenario.history.envelopes)
                     assert gc.get_freeze_count() > 0
 
+                    # The results kept before are not reused: the rows were replaced.
+                    reused = app.state.settled_results.reused
                     assert await kpis() == live
+                    assert app.state.settled_results.reused == reused
                     assert await kpis(as_of=(t0 + D).isoformat()) == live_as_of
                     assert await schema_of(db_url) == schema
             finally:
