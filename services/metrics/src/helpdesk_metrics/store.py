@@ -98,7 +98,8 @@ async def _facts(conn: AsyncConnection, which: list[Any], cutoff: datetime,
                                                                           sa.false())))
              for w in which]))
         others = {row[0] for row in rows}
-    touched = _union([sa.select(f.ticket_id).where(w, f.last_event_at >= cutoff) for w in which])
+    touched = _union([sa.select(f.ticket_id, f.calendar_id).where(w, f.last_event_at >= cutoff)
+                      for w in which])
     refolded = await (refolder or Refolder()).facts(conn, touched, cutoff)
     out = dict(as_rows)
     for tid, fact in refolded.items():
@@ -257,8 +258,8 @@ async def _swept(conn: AsyncConnection, windows: list[Window],
     else:
         judged_only = set()
     refolder = Refolder()
-    await refolder.read(conn, _union([sa.select(f.ticket_id).where(w, touched) for w in which]),
-                        span.cutoff)
+    await refolder.read(conn, _union([sa.select(f.ticket_id, f.calendar_id).where(w, touched)
+                                      for w in which]), span.cutoff)
     read = CandidateIndex([fact for fact in current if fact.ticket_id not in judged_only])
     judged = CandidateIndex([fact for fact in current if fact.ticket_id in judged_only])
     wanted_values = filters.items()
