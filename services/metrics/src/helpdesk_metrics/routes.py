@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from helpdesk_runtime.auth import Caller
 from helpdesk_runtime.collector import collector_paused
 from helpdesk_runtime.problems import Problem, field_error
 from helpdesk_runtime.upsert import upsert
@@ -99,11 +100,13 @@ def _json(document: Any) -> JSONResponse:
 
 
 @router.get("/kpis", summary="Every KPI over a time window")
-async def list_kpis(request: Request, query: QueryDep) -> JSONResponse:
+async def list_kpis(request: Request, query: QueryDep, caller: Caller) -> JSONResponse:
+    access.check_scope(caller, query.filters)
     async with _report_connection(request) as conn:
         report = await reports.kpi_report(conn, _reader(request), query)
     return _json({"from": query.start, "to": query.end, "as_of": query.as_of,
-                  "hours": "business" if query.business_hours else "calendar", "kpis": report})
+                  "hours": "business" if query.business_hours else "calendar",
+                  "kpis": [access.own_numbers(caller, e["name"], e) for e in report]})
 
 
 def _zone(tz: str) -> ZoneInfo:
@@ -125,7 +128,7 @@ Zone = Annotated[str, Query(max_length=64, description="IANA time zone of the bu
 # Before `/kpis/{name}`, which would take "series" for a KPI's name.
 @router.get("/kpis/series", summary="Several KPIs as time series over the same buckets")
 async def kpi_series_many(
-    request: Request, query: QueryDep,
+    request: Request, query: QueryDep, caller: Caller,
     names: Annotated[str, Query(min_length=1, max_length=1000,
                                 description="Comma-separated KPI names")],
     interval: Interval = "day", tz: Zone = "UTC",
@@ -136,30 +139,36 @@ async def kpi_series_many(
         raise _bad("query.names", f"unknown KPI {unknown[0]!r}" if unknown else "name at least one KPI")
     zone = _zone(tz)
     _check_buckets(query, interval, zone)
+    access.check_scope(caller, query.filters)
     async with _report_connection(request) as conn:
         series = await reports.series_many(conn, _reader(request), query, wanted, interval, zone)
-    return _json({"interval": interval, "tz": tz,
-                  "series": [{"name": name, "points": points} for name, points in series.items()]})
+    return _json({"interval": interval, "tz": tz, "series": [
+        {"name": name, "points": [access.own_numbers(caller, name, p) for p in points]}
+        for name, points in series.items()]})
 
 
 @router.get("/kpis/{name}", summary="One KPI as a time series")
-async def kpi_series(request: Request, name: str, query: QueryDep, interval: Interval = "day",
-                     tz: Zone = "UTC") -> JSONResponse:
+async def kpi_series(request: Request, name: str, query: QueryDep, caller: Caller,
+                     interval: Interval = "day", tz: Zone = "UTC") -> JSONResponse:
     _kpi(name)
     zone = _zone(tz)
     _check_buckets(query, interval, zone)
+    access.check_scope(caller, query.filters)
     async with _report_connection(request) as conn:
         points = await reports.series(conn, _reader(request), query, name, interval, zone)
-    return _json({"name": name, "interval": interval, "tz": tz, "points": points})
+    return _json({"name": name, "interval": interval, "tz": tz,
+                  "points": [access.own_numbers(caller, name, p) for p in points]})
 
 
 @router.get("/kpis/{name}/breakdown", summary="One KPI per value of a dimension")
-async def kpi_breakdown(request: Request, name: str, query: QueryDep,
+async def kpi_breakdown(request: Request, name: str, query: QueryDep, caller: Caller,
                         by: Annotated[Dimension, Query()]) -> JSONResponse:
     _kpi(name)
+    access.check_scope(caller, query.filters, by)
     async with _report_connection(request) as conn:
         rows = await reports.breakdown(conn, _reader(request), query, name, by)
-    return _json({"name": name, "by": by, "rows": rows})
+    return _json({"name": name, "by": by,
+                  "rows": [access.own_numbers(caller, name, row) for row in rows]})
 
 
 @router.get("/agents/performance", summary="Per-agent performance and competence index",
@@ -211,14 +220,16 @@ async def put_baseline(request: Request, body: BaselineIn) -> JSONResponse:
 
 
 @router.get("/scorecard/baseline", summary="The scorecard's baseline values (set or computed)")
-async def get_baseline(request: Request, query: QueryDep) -> JSONResponse:
+async def get_baseline(request: Request, query: QueryDep, caller: Caller) -> JSONResponse:
+    access.check_scope(caller, query.filters)
     async with _report_connection(request) as conn:
         values = await reports.baseline(conn, _reader(request), query)
     return _json({"values": values})
 
 
 @router.get("/scorecard", summary="The balanced scorecard: four perspectives with baseline")
-async def get_scorecard(request: Request, query: QueryDep) -> JSONResponse:
+async def get_scorecard(request: Request, query: QueryDep, caller: Caller) -> JSONResponse:
+    access.check_scope(caller, query.filters)
     async with _report_connection(request) as conn:
         card = await reports.scorecard(conn, _reader(request), query)
     return _json(card)
@@ -238,8 +249,9 @@ async def admin_rebuild(request: Request) -> JSONResponse:
 
 
 @router.get("/backlog/forecast", summary="Backlog forecast with a 95% prediction interval")
-async def backlog_forecast(request: Request, query: QueryDep,
+async def backlog_forecast(request: Request, query: QueryDep, caller: Caller,
                            days: Annotated[int, Query(ge=1, le=90)] = 14) -> JSONResponse:
+    access.check_scope(caller, query.filters)
     async with _report_connection(request) as conn:
         fc = await reports.forecast(conn, _reader(request), query, days)
     return _json(asdict(fc))
