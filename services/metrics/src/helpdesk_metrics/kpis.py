@@ -14,9 +14,10 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from helpdesk_businesstime import Calendar, business_seconds_between
@@ -27,6 +28,7 @@ from .facts import DONE_STATUSES, TicketFact
 from .forecast import Forecast, project
 
 MONTH = timedelta(days=30)
+DAY = timedelta(days=1)
 REPEAT_WINDOW = timedelta(days=7)
 AT_RISK_MARGIN = 0.10
 
@@ -92,22 +94,24 @@ def selections(ds: Dataset, w: Window) -> Selections:
 
 def _select(facts: Iterable[TicketFact], w: Window) -> Selections:
     # One loop with the window's bounds inlined: the facts are ~100k per query.
-    start, stop = w.start, w.stop
+    # The lists' `append`s are bound once (an attribute lookup per fact and list otherwise).
+    start, stop, done = w.start, w.stop, DONE_STATUSES
     created, resolved, backlog, replied, changes = [], [], [], [], []
+    add_created, add_resolved, add_backlog = created.append, resolved.append, backlog.append
     for f in facts:
         at = f.created_at
         if at is not None:
             if start <= at < stop:
-                created.append(f)
+                add_created(f)
             reply = f.first_reply_at
             if reply is not None and start <= reply < stop:
                 replied.append(f)
-        if f.status in DONE_STATUSES:
+        if f.status in done:
             last = f.last_resolved_at
             if last is not None and start <= last < stop:
-                resolved.append(f)
+                add_resolved(f)
         elif at is not None and at < stop:
-            backlog.append(f)
+            add_backlog(f)
         change = f.change_at
         if change is not None and start <= change < stop:
             changes.append(f)
@@ -142,11 +146,28 @@ def seconds(ds: Dataset, fact: TicketFact, a: datetime, b: datetime) -> float:
     return business_seconds_between(calendar_of(ds, fact), a, b)
 
 
+def elapsed(ds: Dataset, facts: Sequence[TicketFact], since: str,
+            until: str) -> list[float | None]:
+    """`seconds(ds, f, f.<since>, f.<until>)` of each fact, in order; None where `since` is."""
+    if ds.business_hours:
+        return [None if (a := getattr(f, since)) is None else seconds(ds, f, a, getattr(f, until))
+                for f in facts]
+    # Calendar seconds need no calendar: the same subtraction without a call per fact.
+    return [None if a is None else (b - a).total_seconds()
+            for a, b in map(attrgetter(since, until), facts)]
+
+
+def known(values: Iterable[float | None]) -> list[float]:
+    """The values that are not None, in order."""
+    return [v for v in values if v is not None]
+
+
 def durations(values: list[float]) -> KpiResult:
     """A duration KPI: the value is the mean; median and p90 alongside."""
     m = stats.mean(values)
-    return KpiResult(value=m, mean=m, median=stats.median(values),
-                     p90=stats.percentile(values, 90), count=len(values))
+    ordered = sorted(values)  # once, for both the median and the p90
+    return KpiResult(value=m, mean=m, median=stats.sorted_median(ordered),
+                     p90=stats.sorted_percentile(ordered, 90), count=len(values))
 
 
 def rate(numerator: float, denominator: float, **extra: Any) -> KpiResult:
@@ -157,8 +178,13 @@ def rate(numerator: float, denominator: float, **extra: Any) -> KpiResult:
 
 def counts(values: Iterable[str | None]) -> dict[str, int]:
     """Occurrences per value (None as "(none)"), sorted by key."""
-    c = Counter("(none)" if v is None else str(v) for v in values)
-    return dict(sorted(c.items()))
+    # Count the raw values first (Counter's loop is C), then label the few distinct ones: a
+    # str() per value was most of the cost. Values with the same label add up.
+    out: dict[str, int] = {}
+    for value, n in Counter(values).items():
+        label = "(none)" if value is None else str(value)
+        out[label] = out.get(label, 0) + n
+    return dict(sorted(out.items()))
 
 
 _EVENT_KINDS = ("helpdesk.ticket.work_logged", "helpdesk.ticket.resolved",
@@ -169,11 +195,19 @@ def _events(ds: Dataset, w: Window) -> dict[str, list]:
     """The window's event rows per kind (work logged, resolved, reopened), in one pass."""
     def split() -> dict[str, list]:
         out: dict[str, list] = {kind: [] for kind in _EVENT_KINDS}
+        # The kinds an event type belongs to, found once per distinct type (a few), and the
+        # window's bounds inlined: `w.holds` and a `startswith` per kind per row were the cost.
+        lists_of: dict[str, tuple[list, ...]] = {}
+        start, stop = w.start, w.stop
         for e in ds.events:
-            if w.holds(e.at):
-                for kind in _EVENT_KINDS:
-                    if e.type.startswith(kind):
-                        out[kind].append(e)
+            at = e.at
+            if at is not None and start <= at < stop:
+                lists = lists_of.get(e.type)
+                if lists is None:
+                    lists = lists_of[e.type] = tuple(
+                        out[kind] for kind in _EVENT_KINDS if e.type.startswith(kind))
+                for found in lists:
+                    found.append(e)
         return out
     return _memo(ds, ("events", w), split)
 
@@ -297,19 +331,23 @@ def high_priority_backlog(ds: Dataset, w: Window) -> KpiResult:
 
 def forecast_backlog(ds: Dataset, w: Window, days: int) -> Forecast:
     """Forecast the backlog `days` past the stop from the window's daily net inflows."""
-    whole = int((w.stop - w.start) / timedelta(days=1))
-    first = w.stop - whole * timedelta(days=1)
-    net = [0.0] * whole
+    whole = int((w.stop - w.start) / DAY)
+    first = w.stop - whole * DAY
     # Day k is [first + k days, first + k + 1 days); the same tickets `created` / `resolved`
     # would select for that day's window.
-    day = timedelta(days=1)
-    for k in ((f.created_at - first) // day for f in created(ds, w)):  # type: ignore[operator]
-        if 0 <= k < whole:
-            net[k] += 1
-    for k in ((f.last_resolved_at - first) // day for f in resolved(ds, w)):  # type: ignore[operator]
-        if 0 <= k < whole:
-            net[k] -= 1
+    opened = _per_day((f.created_at for f in created(ds, w)), first, whole)  # type: ignore[misc]
+    closed = _per_day((f.last_resolved_at for f in resolved(ds, w)),  # type: ignore[misc]
+                      first, whole)
+    net = [float(o - c) for o, c in zip(opened, closed)]
     return project(len(backlog(ds, w)), net, days, w.stop)
+
+
+def _per_day(times: Iterable[datetime], first: datetime, whole: int) -> list[int]:
+    """How many of `times` fall in each day [first + k days, first + k + 1 days), k < whole."""
+    # A timedelta's `.days` is its floor division by one day, `(at - first) // DAY`, without
+    # the division's arithmetic on microseconds; counted in C.
+    per = Counter([(at - first).days for at in times])
+    return [per[k] for k in range(whole)]
 
 
 def projected_backlog(ds: Dataset, w: Window) -> KpiResult:
@@ -326,8 +364,13 @@ def projected_backlog(ds: Dataset, w: Window) -> KpiResult:
 
 def first_response_time(ds: Dataset, w: Window) -> KpiResult:
     """8. created -> first agent reply, for tickets whose first reply is in the window."""
-    return durations([seconds(ds, f, f.created_at, f.first_reply_at)  # type: ignore[arg-type]
-                      for f in selections(ds, w).replied])
+    return durations(known(_response_seconds(ds, w)))
+
+
+def _response_seconds(ds: Dataset, w: Window) -> list[float | None]:
+    """KPI 8's duration of each `replied` ticket, in that order (KPI 28 shares it)."""
+    return _memo(ds, ("response_seconds", w), lambda: elapsed(
+        ds, selections(ds, w).replied, "created_at", "first_reply_at"))
 
 
 def _waiting(ds: Dataset, f: TicketFact) -> float:
@@ -342,19 +385,25 @@ def _waiting(ds: Dataset, f: TicketFact) -> float:
 
 def requester_wait_time(ds: Dataset, w: Window) -> KpiResult:
     """9. Time in new/open (not pending, on_hold) before the last resolution, resolved tickets."""
-    return durations([_waiting(ds, f) for f in resolved(ds, w)])
+    # A ticket that never waited adds 0.0 without a call.
+    return durations([_waiting(ds, f) if f.waiting_spans else 0.0 for f in resolved(ds, w)])
 
 
 def resolution_time(ds: Dataset, w: Window) -> KpiResult:
     """10. MTTR: created -> last resolution, tickets resolved in the window."""
-    return durations([seconds(ds, f, f.created_at, f.last_resolved_at)  # type: ignore[arg-type]
-                      for f in resolved(ds, w) if f.created_at])
+    return durations(known(_resolution_seconds(ds, w)))
+
+
+def _resolution_seconds(ds: Dataset, w: Window) -> list[float | None]:
+    """KPI 10's duration of each `resolved` ticket, in that order, None without a creation
+    time (KPI 28 shares it: business seconds are costly)."""
+    return _memo(ds, ("resolution_seconds", w), lambda: elapsed(
+        ds, resolved(ds, w), "created_at", "last_resolved_at"))
 
 
 def turnaround_time(ds: Dataset, w: Window) -> KpiResult:
     """11. first assignment -> last resolution, resolved tickets that were assigned."""
-    return durations([seconds(ds, f, f.first_assigned_at, f.last_resolved_at)  # type: ignore[arg-type]
-                      for f in resolved(ds, w) if f.first_assigned_at])
+    return durations(known(elapsed(ds, resolved(ds, w), "first_assigned_at", "last_resolved_at")))
 
 
 def average_handle_time(ds: Dataset, w: Window) -> KpiResult:
@@ -401,20 +450,38 @@ def repeat_incidents(ds: Dataset, w: Window) -> KpiResult:
     """18. Created tickets whose requester had a ticket of the same category first resolved
     in the 7 days before / created; next_issue_avoidance = 1 - rate."""
     tickets = created(ds, w)
-    keys = {(f.requester_id, f.category) for f in tickets if f.requester_id and f.category}
+    start, stop = w.start, w.stop
+    # Only a first resolution in (start - 7 days, stop) can be at most 7 days before a ticket
+    # created in the window.
+    after = start - REPEAT_WINDOW
+    # One pass over the facts, one (requester, category) key per fact that matters: the
+    # first resolutions per key and, per ticket created in the window (as `created` selects),
+    # its key's list and its creation time. A key of fresh strings costs cache misses to
+    # build, hash and compare: the old three passes did that three times per ticket.
     resolutions: dict[tuple[str, str], list[datetime]] = {}
+    times_of: list[list[datetime]] = []
+    created_at: list[datetime] = []
     for f in ds.facts:
-        if f.first_resolved_at and (key := (f.requester_id, f.category)) in keys:
-            resolutions.setdefault(key, []).append(f.first_resolved_at)  # type: ignore[arg-type]
+        at, first = f.created_at, f.first_resolved_at
+        counted = at is not None and start <= at < stop
+        matters = first is not None and after < first < stop
+        if (counted or matters) and f.requester_id and f.category:
+            key = (f.requester_id, f.category)
+            times = resolutions.setdefault(key, [])  # type: ignore[arg-type]
+            if matters:
+                times.append(first)  # type: ignore[arg-type]
+            if counted:
+                times_of.append(times)
+                created_at.append(at)  # type: ignore[arg-type]
     for times in resolutions.values():
-        times.sort()
+        if len(times) > 1:
+            times.sort()
     repeats = 0
-    for f in tickets:
-        times = resolutions.get((f.requester_id, f.category))  # type: ignore[arg-type]
+    for times, at in zip(times_of, created_at):
         if times:
             # A resolution r with r <= created < r + 7 days: the latest one at or before created.
-            i = bisect.bisect_right(times, f.created_at)  # type: ignore[arg-type]
-            repeats += i > 0 and f.created_at < times[i - 1] + REPEAT_WINDOW  # type: ignore[operator]
+            i = bisect.bisect_right(times, at)
+            repeats += i > 0 and at < times[i - 1] + REPEAT_WINDOW
     result = rate(repeats, len(tickets))
     avoid = None if result.value is None else 1 - result.value
     return replace(result, details={"next_issue_avoidance": avoid})
@@ -523,30 +590,33 @@ def agent_rows(ds: Dataset, w: Window) -> list[dict[str, Any]]:
 
 
 def _agent_rows(ds: Dataset, w: Window) -> list[dict[str, Any]]:
-    done = resolved(ds, w)
     online = online_seconds(ds.agent_statuses, w)
     work = _work_by_agent(ds, w)
-    agents = sorted({a for a in (agent_of(f) for f in done) if a} | set(online)
-                    | {a.agent for a in ds.answers if a.agent})
+    # The durations are KPI 8's and KPI 10's, computed once per window.
     done_by: dict[str | None, list[TicketFact]] = defaultdict(list)
-    for f in done:
-        done_by[agent_of(f)].append(f)
-    replied_by: dict[str | None, list[TicketFact]] = defaultdict(list)
-    for f in selections(ds, w).replied:
-        replied_by[f.agent].append(f)
+    resolution_by: dict[str | None, list[float]] = defaultdict(list)
+    for f, took in zip(resolved(ds, w), _resolution_seconds(ds, w)):
+        agent = agent_of(f)
+        done_by[agent].append(f)
+        if took is not None:
+            resolution_by[agent].append(took)
+    response_by: dict[str | None, list[float]] = defaultdict(list)
+    for f, took in zip(selections(ds, w).replied, _response_seconds(ds, w)):
+        if took is not None:
+            response_by[f.agent].append(took)
     answers_by: dict[str | None, list[Any]] = defaultdict(list)
     for a in _answers(ds, w, "csat"):
         answers_by[a.agent].append(a)
+    agents = sorted({a for a in done_by if a} | set(online)
+                    | {a.agent for a in ds.answers if a.agent})
     rows = []
     for agent in agents:
-        mine, replied, answers = done_by[agent], replied_by[agent], answers_by[agent]
+        mine, answers = done_by[agent], answers_by[agent]
         rows.append({
             "agent": agent,
             "resolved": len(mine),
-            "first_response_time": stats.mean(
-                [seconds(ds, f, f.created_at, f.first_reply_at) for f in replied]),  # type: ignore[arg-type]
-            "resolution_time": stats.mean(
-                [seconds(ds, f, f.created_at, f.last_resolved_at) for f in mine if f.created_at]),  # type: ignore[arg-type]
+            "first_response_time": stats.mean(response_by[agent]),
+            "resolution_time": stats.mean(resolution_by[agent]),
             "fcr": stats.ratio(sum(f.resolved_first_contact for f in mine), len(mine)),
             "csat": stats.ratio(sum(_normalised(a) >= 0.75 for a in answers), len(answers)),
             "reopen_rate": stats.ratio(sum(f.reopens > 0 for f in mine), len(mine)),

@@ -14,14 +14,31 @@ def mean(values: Sequence[float]) -> float | None:
 
 def median(values: Sequence[float]) -> float | None:
     """Median (mean of the two middle values for an even count); None for no values."""
-    return float(statistics.median(values)) if values else None
+    return sorted_median(sorted(values))
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
     """Nearest-rank percentile: the ceil(p/100 * n)-th smallest value (easy to check by hand)."""
-    if not values:
+    return sorted_percentile(sorted(values), p)
+
+
+# The `sorted_` forms take values already in ascending order: a duration KPI sorts its
+# ~100k values once for both its median and its p90.
+def sorted_median(ordered: Sequence[float]) -> float | None:
+    """`median` of values already sorted ascending."""
+    n = len(ordered)
+    if not n:
         return None
-    ordered = sorted(values)
+    # statistics.median's rule, without its copy and sort.
+    if n % 2 == 1:
+        return float(ordered[n // 2])
+    return float((ordered[n // 2 - 1] + ordered[n // 2]) / 2)
+
+
+def sorted_percentile(ordered: Sequence[float], p: float) -> float | None:
+    """`percentile` of values already sorted ascending."""
+    if not ordered:
+        return None
     rank = max(1, math.ceil(p / 100 * len(ordered)))
     return float(ordered[rank - 1])
 
