@@ -97,15 +97,35 @@ async def read_marks(conn: AsyncConnection) -> Marks:
     return Marks(tuple(hours), tuple(totals))  # type: ignore[arg-type]
 
 
+#: What the kept results may hold, in cells (`_cells`), 35-60 MB. Measured at 1M tickets with
+#: 40 agents: one report window's 35 KPIs are 526 cells (45 KiB), a series bucket of the
+#: dashboard's nine KPIs 14 cells (2 KiB).
+CELLS = 400_000
+
+
+def _cells(results: dict[str, Any]) -> int:
+    """A rough size of kept results: one cell per value, breakdown entry and listed field (a
+    per-agent KPI lists a row per agent, so a big desk's results weigh more)."""
+    n = 0
+    for result in results.values():
+        n += 1 + len(result.breakdown or ())
+        for value in (result.details or {}).values():
+            if isinstance(value, list):
+                n += sum(len(item) if isinstance(item, dict) else 1 for item in value)
+    return n
+
+
 class SettledResults:
     """Kept results by key (a window with its filters and hours mode), least recently used
-    dropped first. Each entry holds the marks' sum it was computed at and a result per name."""
+    dropped first once they hold more than `cells`. Each entry holds the marks' sum it was
+    computed at and a result per KPI name."""
 
-    def __init__(self, capacity: int = 4096) -> None:
-        self._capacity = capacity
+    def __init__(self, cells: int = CELLS) -> None:
+        self._budget = cells
+        self._held = 0
         #: How many lookups found results to reuse (what the tests and benchmarks count).
         self.reused = 0
-        self._entries: OrderedDict[Hashable, tuple[int, dict[str, Any]]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[int, dict[str, Any], int]] = OrderedDict()
 
     def get(self, key: Hashable, stamp: int) -> dict[str, Any]:
         """The results kept for `key` at `stamp` (empty when there are none or they are stale)."""
@@ -113,7 +133,7 @@ class SettledResults:
         if entry is None:
             return {}
         if entry[0] != stamp:
-            del self._entries[key]
+            self._drop(key)
             return {}
         self._entries.move_to_end(key)
         self.reused += 1
@@ -122,14 +142,22 @@ class SettledResults:
     def put(self, key: Hashable, stamp: int, results: dict[str, Any]) -> None:
         """Keep `results` for `key`, computed from rows read after marks summing to `stamp`."""
         entry = self._entries.get(key)
-        if entry is not None and entry[0] == stamp:
-            entry[1].update(results)
-            self._entries.move_to_end(key)
-            return
-        self._entries[key] = (stamp, dict(results))
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._capacity:
-            self._entries.popitem(last=False)
+        merged = {**entry[1], **results} if entry is not None and entry[0] == stamp else dict(results)
+        if entry is not None:
+            self._drop(key)
+        cells = _cells(merged)
+        self._entries[key] = (stamp, merged, cells)
+        self._held += cells
+        while self._held > self._budget and self._entries:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: Hashable) -> None:
+        self._held -= self._entries.pop(key)[2]
+
+    @property
+    def cells(self) -> int:
+        """What the kept results hold now, in cells."""
+        return self._held
 
     def __len__(self) -> int:
         return len(self._entries)
