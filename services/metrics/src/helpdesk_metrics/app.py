@@ -16,6 +16,7 @@ from . import handlers, routes
 from .config import MetricsSettings
 from .dashboard import routes as dashboard
 from .gauges import KpiGauges, refresher
+from .live import LiveFacts
 from .settled import SettledResults
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,10 +28,11 @@ def create_app(settings: MetricsSettings | None = None) -> FastAPI:
     calendar = settings.calendar()
     registry = CollectorRegistry()
     gauges = KpiGauges(registry)
+    live = LiveFacts(settings.live_days)
     background = []
     if settings.gauge_refresh_seconds > 0:
         background.append(refresher(gauges, calendar, settings.gauge_refresh_seconds,
-                                    settings.gauge_window_days))
+                                    settings.gauge_window_days, live))
     runtime = ServiceRuntime(
         settings, migrations=MIGRATIONS,
         subscriptions=[Subscription(topics.ALL, handlers.handle)],
@@ -43,5 +45,6 @@ def create_app(settings: MetricsSettings | None = None) -> FastAPI:
     app.state.default_calendar = calendar
     app.state.kpi_gauges = gauges
     app.state.settled_results = SettledResults()
+    app.state.live_facts = live
     app.state.rebuild_lock = asyncio.Lock()
     return app

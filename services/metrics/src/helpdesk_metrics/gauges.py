@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from helpdesk_runtime.collector import collector_paused
 
+from .live import LiveFacts
 from .reports import Query, Reader, kpi_report
 
 #: KPI name -> (gauge name, help); rates are ratios in [0, 1], durations seconds.
@@ -50,9 +51,10 @@ class KpiGauges:
                 gauge.set(float("nan") if entry["value"] is None else entry["value"])
 
 
-def refresher(gauges: KpiGauges, default_calendar: Any, every: float, window_days: int):  # type: ignore[no-untyped-def]
+def refresher(gauges: KpiGauges, default_calendar: Any, every: float, window_days: int,  # type: ignore[no-untyped-def]
+              live: LiveFacts | None = None):
     """A background job recomputing the gauges over the last `window_days` every `every` s
-    (or less often, when a refresh is slow)."""
+    (or less often, when a refresh is slow); `live`: the facts the API's reports hold too."""
 
     async def refresh_kpi_gauges(runtime: Any) -> None:
         while True:
@@ -61,7 +63,7 @@ def refresher(gauges: KpiGauges, default_calendar: Any, every: float, window_day
             query = Query(start=now - timedelta(days=window_days), end=now + timedelta(seconds=1))
             with collector_paused():
                 async with runtime.reader.connect() as conn:
-                    report = await kpi_report(conn, Reader(now, default_calendar), query,
+                    report = await kpi_report(conn, Reader(now, default_calendar, live=live), query,
                                               names=tuple(HEADLINE), trend=False)
             gauges.update(report)
             # A refresh shares the event loop with the API and the consumer: on a big desk it

@@ -16,8 +16,9 @@ from helpdesk_businesstime import Calendar
 from . import kpis
 from .dataset import Dataset, Window
 from .forecast import Forecast
+from .live import LiveFacts, LiveRows
 from .rows import utc
-from .settled import SettledResults, read_marks
+from .settled import Marks, SettledResults, read_marks
 from .store import (
     Filters,
     iter_datasets,
@@ -49,12 +50,24 @@ class Query:
 
 @dataclass(frozen=True)
 class Reader:
-    """What a report needs besides the connection: the clock, the default calendar and the
-    kept results of past windows (none: every window is computed)."""
+    """What a report needs besides the connection: the clock, the default calendar, the
+    kept results of past windows (none: every window is computed) and the facts held in
+    process (none: every window reads its rows)."""
 
     now: datetime
     default_calendar: Calendar
     settled: SettledResults | None = None
+    live: LiveFacts | None = None
+
+    async def marks(self, conn: AsyncConnection) -> Marks | None:
+        """The history marks, read before any row, when kept results or held facts use them."""
+        return None if self.settled is None and self.live is None else await read_marks(conn)
+
+    async def live_rows(self, conn: AsyncConnection, marks: Marks | None) -> LiveRows | None:
+        """The facts held in process, brought up to `marks`."""
+        if self.live is None or marks is None:
+            return None
+        return await self.live.rows(conn, marks, self.now)
 
 
 async def dataset(conn: AsyncConnection, reader: Reader, window: Window, query: Query,
@@ -96,8 +109,8 @@ async def _results(conn: AsyncConnection, reader: Reader, query: Query, windows:
     (settled.py); the others are computed, their rows read once for all of them."""
     kept, stamps = reader.settled, {}
     out: list[dict[str, kpis.KpiResult]] = [{} for _ in windows]
-    if kept is not None:
-        marks = await read_marks(conn)  # before any row: a change committed later is seen
+    marks = await reader.marks(conn)  # before any row: a change committed later is seen
+    if kept is not None and marks is not None:
         for i, w in enumerate(windows):
             if w.cutoff <= reader.now:
                 stamps[i] = marks.up_to(w.cutoff)
@@ -107,7 +120,8 @@ async def _results(conn: AsyncConnection, reader: Reader, query: Query, windows:
         return out
     async for j, data in iter_datasets(conn, [windows[i] for i in missing], query.filters,
                                        business_hours=query.business_hours,
-                                       default_calendar=reader.default_calendar):
+                                       default_calendar=reader.default_calendar,
+                                       live=await reader.live_rows(conn, marks)):
         i = missing[j]
         computed = {k.name: k.compute(data, windows[i]) for k in chosen if k.name not in out[i]}
         out[i].update(computed)
@@ -178,10 +192,12 @@ async def breakdown(conn: AsyncConnection, reader: Reader, query: Query, name: s
     """One KPI per value of a dimension (values seen among the window's tickets)."""
     kpi = kpis.BY_NAME[name]
     window = query.window()
+    live = await reader.live_rows(conn, await reader.marks(conn))
     return [{by: value, **asdict(kpi.compute(data, window))}
             async for value, data in iter_values(conn, window, query.filters, by,
                                                  business_hours=query.business_hours,
-                                                 default_calendar=reader.default_calendar)]
+                                                 default_calendar=reader.default_calendar,
+                                                 live=live)]
 
 
 async def agents(conn: AsyncConnection, reader: Reader, query: Query) -> list[dict[str, Any]]:

@@ -43,7 +43,7 @@ def _bad(field: str, message: str, status: int = 422) -> Problem:
 
 def query_params(
     from_: Annotated[AwareDatetime | None, Query(alias="from", description="Window start (RFC 3339)")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="Window end, exclusive (RFC 3339); default now")] = None,
+    to: Annotated[AwareDatetime | None, Query(description="Window end, exclusive (RFC 3339); default the next whole minute (as_of when set)")] = None,
     as_of: Annotated[AwareDatetime | None, Query(description="The KPIs as they stood at this instant")] = None,
     team: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     agent: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
@@ -55,8 +55,8 @@ def query_params(
     hours: Annotated[Literal["calendar", "business"], Query(description="Durations in calendar or business hours")] = "calendar",
 ) -> reports.Query:
     """The common query parameters, validated (the problem names the field)."""
-    now = datetime.now(timezone.utc)
-    end = to.astimezone(timezone.utc) if to else (as_of.astimezone(timezone.utc) if as_of else now)
+    end = to.astimezone(timezone.utc) if to else (as_of.astimezone(timezone.utc) if as_of
+                                                  else _next_minute(datetime.now(timezone.utc)))
     start = from_.astimezone(timezone.utc) if from_ else end - DEFAULT_RANGE
     if start >= end:
         raise _bad("query.from", "must be before `to`")
@@ -69,6 +69,14 @@ def query_params(
     return reports.Query(start=start, end=end, filters=filters,
                          as_of=None if as_of is None else as_of.astimezone(timezone.utc),
                          business_hours=hours == "business")
+
+
+def _next_minute(now: datetime) -> datetime:
+    """The default window end: every request of the same minute asks for the same window, so
+    the previous window of its trend (as known at its end) is computed once a minute, and the
+    window still holds what happened up to now. Time online counts up to a minute ahead."""
+    whole = now.replace(second=0, microsecond=0)
+    return whole if whole == now else whole + timedelta(minutes=1)
 
 
 QueryDep = Annotated[reports.Query, Depends(query_params)]
@@ -84,7 +92,8 @@ def _kpi(name: str) -> str:
 def _reader(request: Request) -> Reader:
     return Reader(now=datetime.now(timezone.utc),
                   default_calendar=request.app.state.default_calendar,
-                  settled=request.app.state.settled_results)
+                  settled=request.app.state.settled_results,
+                  live=request.app.state.live_facts)
 
 
 @asynccontextmanager

@@ -32,6 +32,7 @@ from .dataset import (
 from .candidates import CandidateIndex, Filters, candidate, filter_conditions, preselect
 from .facts import TicketFact
 from .fetch import fetch_rows as _rows
+from .live import LiveRows
 from .refold import Refolder
 from .rows import FACT_COLUMNS, fact_from_values, utc
 from .spans import SpanRows, WindowRows
@@ -164,12 +165,14 @@ async def load_datasets(conn: AsyncConnection, windows: list[Window], filters: F
 
 
 async def iter_datasets(conn: AsyncConnection, windows: list[Window], filters: Filters, *,
-                        business_hours: bool,
-                        default_calendar: Calendar) -> AsyncIterator[tuple[int, Dataset]]:
+                        business_hours: bool, default_calendar: Calendar,
+                        live: LiveRows | None = None) -> AsyncIterator[tuple[int, Dataset]]:
     """(index, `load_dataset`) of each window, latest cutoff first, one dataset at a time
-    (a series of many buckets does not hold them all); a row several windows read is read once."""
+    (a series of many buckets does not hold them all); a row several windows read is read once.
+    `live`: the facts held in process, for the windows it covers (not read again)."""
     swept = len(windows) >= _SWEEP_FROM
-    loads = _swept(conn, windows, filters) if swept else _each(conn, windows, filters)
+    loads = (_swept(conn, windows, filters) if swept
+             else _each(conn, windows, filters, live))
     # A series' buckets slice one read; a report and its trend read their own rows, unsorted.
     span = await SpanRows.read(conn, _span(windows)) if swept else None
     async for i, loaded in loads:
@@ -180,12 +183,14 @@ async def iter_datasets(conn: AsyncConnection, windows: list[Window], filters: F
 
 
 async def iter_values(conn: AsyncConnection, window: Window, filters: Filters, by: str, *,
-                      business_hours: bool,
-                      default_calendar: Calendar) -> AsyncIterator[tuple[str, Dataset]]:
+                      business_hours: bool, default_calendar: Calendar,
+                      live: LiveRows | None = None) -> AsyncIterator[tuple[str, Dataset]]:
     """(value, `load_dataset` of `window` with `filters` and `by` set to it) for each value of the
     dimension `by` among the window's matching facts, in order (a breakdown). The window's
     facts and rows are read once: a value's facts are the matching ones with that value."""
-    loaded = await _facts(conn, preselect(window), window.cutoff, filters, rejected=True)
+    loaded = (await _held(conn, live, window, filters, Refolder())
+              if live is not None and live.covers(window)
+              else await _facts(conn, preselect(window), window.cutoff, filters, rejected=True))
     rows = (await SpanRows.read(conn, window)).of(window)
     groups: dict[str, dict[UUID, TicketFact]] = {}
     for tid, fact in loaded.facts.items():
@@ -216,17 +221,47 @@ def _latest_first(windows: list[Window]) -> list[int]:
     return sorted(range(len(windows)), key=lambda i: windows[i].cutoff, reverse=True)
 
 
-async def _each(conn: AsyncConnection, windows: list[Window],
-                filters: Filters) -> AsyncIterator[tuple[int, _Loaded]]:
+async def _each(conn: AsyncConnection, windows: list[Window], filters: Filters,
+                live: LiveRows | None = None) -> AsyncIterator[tuple[int, _Loaded]]:
     later: _Loaded | None = None
     refolder = Refolder()
     # Latest cutoff first: an earlier window reuses the rows untouched since its cutoff, and
     # the events read to refold the tickets touched since a later one.
     for i in _latest_first(windows):
         window = windows[i]
+        if live is not None and live.covers(window):
+            later = None
+            yield i, await _held(conn, live, window, filters, refolder)
+            continue
         later = await _facts(conn, preselect(window), window.cutoff, filters, rejected=True,
                              later=later, window=window, refolder=refolder)
         yield i, later
+
+
+async def _held(conn: AsyncConnection, live: LiveRows, window: Window, filters: Filters,
+                refolder: Refolder) -> _Loaded:
+    """What `_facts(preselect(window), ..., rejected=True)` reads, from the facts held in
+    process: the rows untouched since the cutoff as they are, the others refolded."""
+    cutoff = window.cutoff
+    wanted = filters.items()
+    facts: dict[UUID, TicketFact] = {}
+    rejected: set[UUID] = set()
+    touched: dict[UUID, str | None] = {}
+    for fact in live.of(window):
+        last = fact.last_event_at
+        if last is not None and last >= cutoff:
+            touched[fact.ticket_id] = fact.calendar_id
+        elif not wanted or all(fact.dimension(d) == v for d, v in wanted):
+            facts[fact.ticket_id] = fact
+        else:
+            rejected.add(fact.ticket_id)
+    if touched:
+        for tid, fact in (await refolder.facts_named(conn, touched, cutoff)).items():
+            if filters.matches(fact):
+                facts[tid] = fact
+            else:
+                rejected.add(tid)
+    return _Loaded(facts, rejected, {}, [])
 
 
 async def _swept(conn: AsyncConnection, windows: list[Window],
