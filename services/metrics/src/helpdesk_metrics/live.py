@@ -20,6 +20,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -59,6 +60,9 @@ class LiveRows:
         self._index = CandidateIndex(list(facts.values()))
         #: Rows read again since the index was built (they replace its rows).
         self._changed: dict[UUID, TicketFact] = {}
+        #: The held tickets' facts after each of their events, as refolds read them whole
+        #: (refold.py): a series' buckets as of their ends refold most recent tickets.
+        self.steps: dict[UUID, Any] = {}
 
     def __len__(self) -> int:
         return len(self._facts)
@@ -72,6 +76,7 @@ class LiveRows:
         for fact in facts:
             self._facts[fact.ticket_id] = fact
             self._changed[fact.ticket_id] = fact
+            self.steps.pop(fact.ticket_id, None)  # its events changed too
         self.marks = marks
         if len(self._changed) > _REINDEX_SHARE * len(self._facts):
             self._index = CandidateIndex(list(self._facts.values()))

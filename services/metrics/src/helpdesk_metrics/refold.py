@@ -59,7 +59,10 @@ class _Steps:
 class Refolder:
     """Refolds tickets as of cutoffs that never increase from one call to the next."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: dict[UUID, _Steps] | None = None) -> None:
+        #: Tickets in time order whose every event is read, kept across readers (live.py):
+        #: taken from there instead of read, and put there when read whole.
+        self._shared = shared
         self._cutoff: datetime | None = None
         #: Every ticket whose events were read (at the first cutoff that named it).
         self._read: set[UUID] = set()
@@ -81,19 +84,30 @@ class Refolder:
         return await self.read_named(conn, named, cutoff)
 
     async def read_named(self, conn: AsyncConnection, named: dict[UUID, str | None],
-                         cutoff: datetime) -> set[UUID]:
-        """`read` of the tickets `named` (ticket id -> calendar id)."""
+                         cutoff: datetime, whole: set[UUID] | frozenset[UUID] = frozenset()
+                         ) -> set[UUID]:
+        """`read` of the tickets `named` (ticket id -> calendar id); `whole`: those of them
+        with no event at or after the cutoff (their steps may be shared)."""
         if self._cutoff is not None and cutoff > self._cutoff:
             raise ValueError("cutoffs must not increase: the events kept stop at the previous one")
         self._cutoff = cutoff
         # Read at a later cutoff already: those events hold these.
-        ids = sorted(named.keys() - self._read)
+        ids = named.keys() - self._read
         self._read.update(ids)
+        shared = self._shared
+        if shared is not None:
+            known = {tid for tid in ids if tid in shared}
+            self._steps.update((tid, shared[tid]) for tid in known)
+            ids -= known
+        ids = sorted(ids)
         # In chunks: the decoded payloads of a series' events are several times the facts
         # folded from them, and only one chunk's are held at a time.
         size = READ_CHUNK.get(conn.dialect.name, 500)
         for i in range(0, len(ids), size):
             await self._read_chunk(conn, ids[i:i + size], named, cutoff)
+        if shared is not None:
+            shared.update((tid, self._steps[tid]) for tid in ids
+                          if tid in whole and tid in self._steps)
         return {tid for tid in named if tid in self._steps or tid in self._events}
 
     async def _read_chunk(self, conn: AsyncConnection, ids: list[UUID],

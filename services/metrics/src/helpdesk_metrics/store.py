@@ -171,7 +171,7 @@ async def iter_datasets(conn: AsyncConnection, windows: list[Window], filters: F
     (a series of many buckets does not hold them all); a row several windows read is read once.
     `live`: the facts held in process, for the windows it covers (not read again)."""
     swept = len(windows) >= _SWEEP_FROM
-    loads = (_swept(conn, windows, filters) if swept
+    loads = (_swept(conn, windows, filters, live) if swept
              else _each(conn, windows, filters, live))
     # A series' buckets slice one read; a report and its trend read their own rows, unsorted.
     span = await SpanRows.read(conn, _span(windows)) if swept else None
@@ -264,13 +264,43 @@ async def _held(conn: AsyncConnection, live: LiveRows, window: Window, filters: 
     return _Loaded(facts, rejected, {}, [])
 
 
-async def _swept(conn: AsyncConnection, windows: list[Window],
-                 filters: Filters) -> AsyncIterator[tuple[int, _Loaded]]:
+async def _swept(conn: AsyncConnection, windows: list[Window], filters: Filters,
+                 live: LiveRows | None = None) -> AsyncIterator[tuple[int, _Loaded]]:
     """What `_each` yields, from one read of the rows any window can select and one read of
-    the events of those touched since the earliest cutoff (a series' buckets share most)."""
-    f = ticket_facts.c
+    the events of those touched since the earliest cutoff (a series' buckets share most).
+    With `live` covering every window, the rows are the held ones and so are the steps of
+    the tickets refolded before."""
     span = _span(windows)
     earliest = min(w.cutoff for w in windows)
+    if live is not None and live.covers(span):
+        current, judged_only, refolder = await _swept_held(conn, live, span, earliest, filters)
+    else:
+        current, judged_only, refolder = await _swept_rows(conn, span, earliest, filters)
+    read = CandidateIndex([fact for fact in current if fact.ticket_id not in judged_only])
+    judged = CandidateIndex([fact for fact in current if fact.ticket_id in judged_only])
+    wanted_values = filters.items()
+    for i in _latest_first(windows):
+        window = windows[i]
+        cutoff = window.cutoff
+        facts: dict[UUID, TicketFact] = {}
+        rejected = {row.ticket_id for row in judged.of(window)}
+        for row in read.of(window):
+            last = row.last_event_at
+            fact = row if last is None or last < cutoff else refolder.fact(row.ticket_id, cutoff)
+            if fact is None:
+                continue
+            if not wanted_values or all(fact.dimension(d) == v for d, v in wanted_values):
+                facts[row.ticket_id] = fact
+            else:
+                rejected.add(row.ticket_id)
+        yield i, _Loaded(facts, rejected, {}, [])
+
+
+async def _swept_rows(conn: AsyncConnection, span: Window, earliest: datetime,
+                      filters: Filters) -> tuple[list[TicketFact], set[UUID], Refolder]:
+    """The rows a sweep reads (`judged_only`: the ids of those only judged as candidates) and
+    the refolder holding the events of the ones touched since `earliest`."""
+    f = ticket_facts.c
     which = preselect(span)  # a superset of every window's `preselect`
     touched = f.last_event_at >= earliest
     matching = filter_conditions(filters)
@@ -295,24 +325,28 @@ async def _swept(conn: AsyncConnection, windows: list[Window],
     refolder = Refolder()
     await refolder.read(conn, _union([sa.select(f.ticket_id, f.calendar_id).where(w, touched)
                                       for w in which]), span.cutoff)
-    read = CandidateIndex([fact for fact in current if fact.ticket_id not in judged_only])
-    judged = CandidateIndex([fact for fact in current if fact.ticket_id in judged_only])
-    wanted_values = filters.items()
-    for i in _latest_first(windows):
-        window = windows[i]
-        cutoff = window.cutoff
-        facts: dict[UUID, TicketFact] = {}
-        rejected = {row.ticket_id for row in judged.of(window)}
-        for row in read.of(window):
-            last = row.last_event_at
-            fact = row if last is None or last < cutoff else refolder.fact(row.ticket_id, cutoff)
-            if fact is None:
-                continue
-            if not wanted_values or all(fact.dimension(d) == v for d, v in wanted_values):
-                facts[row.ticket_id] = fact
-            else:
-                rejected.add(row.ticket_id)
-        yield i, _Loaded(facts, rejected, {}, [])
+    return current, judged_only, refolder
+
+
+async def _swept_held(conn: AsyncConnection, live: LiveRows, span: Window, earliest: datetime,
+                      filters: Filters) -> tuple[list[TicketFact], set[UUID], Refolder]:
+    """`_swept_rows` from the held facts, refolding with the steps held of earlier sweeps."""
+    wanted = filters.items()
+    current = live.of(span)
+    judged_only: set[UUID] = set()
+    touched: dict[UUID, str | None] = {}
+    whole: set[UUID] = set()
+    for fact in current:
+        last = fact.last_event_at
+        if last is not None and last >= earliest:
+            touched[fact.ticket_id] = fact.calendar_id
+            if last < span.cutoff:
+                whole.add(fact.ticket_id)
+        elif wanted and not all(fact.dimension(d) == v for d, v in wanted):
+            judged_only.add(fact.ticket_id)
+    refolder = Refolder(shared=live.steps)
+    await refolder.read_named(conn, touched, span.cutoff, whole)
+    return current, judged_only, refolder
 
 
 async def _dataset(conn: AsyncConnection, window: Window, filters: Filters, loaded: _Loaded,

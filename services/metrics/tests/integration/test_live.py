@@ -1,7 +1,7 @@
 """Facts held in process (live.py) give the reports and breakdowns that reading the rows gives.
 
 A reader holding the recent facts and one reading every row answer the same reports (every
-KPI, filters, hours modes) and breakdowns after each kind of change: new tickets and events
+KPI, filters, hours modes), series and breakdowns after each kind of change: new tickets and events
 after the window, an old open ticket resolved, a late event reaching back into the window,
 a ticket's calendar set long after its creation, a calendar defined (all of history). Windows
 the held facts cover (live and past) and one starting before their horizon. Only the rows
@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helpdesk_businesstime import Calendar
 from helpdesk_metrics.live import LiveFacts
-from helpdesk_metrics.reports import Query, Reader, breakdown, kpi_report
+from helpdesk_metrics.reports import Query, Reader, breakdown, kpi_report, series_many
 from helpdesk_metrics.store import Filters
 
 from ..conftest import D, H, T0
 from .test_projections import engine, feed  # noqa: F401
 from .test_shared_reads import random_history
 
+UTC = ZoneInfo("UTC")
 NOW = T0 + 12 * D
 HELD_DAYS = 10  # the horizon: NOW - 10 D = T0 + 2 D
 FILTERS = (Filters(), Filters(team="net"), Filters(agent="a1"), Filters(channel="chat"))
@@ -56,6 +58,12 @@ async def agree(engine: AsyncEngine, readers: Readers) -> None:
                     query = replace(base, filters=filters, business_hours=business)
                     assert (await kpi_report(conn, readers.holding, query)
                             == await kpi_report(conn, readers.reading, query)), query
+            for filters in FILTERS:  # a series; the second filter reuses the first's steps
+                query = replace(base, filters=filters)
+                names = ("ticket_volume", "backlog", "resolution_time", "sla_compliance",
+                         "agent_utilization", "csat")
+                assert (await series_many(conn, readers.holding, query, names, "day", UTC)
+                        == await series_many(conn, readers.reading, query, names, "day", UTC))
             for by in ("team", "agent", "priority"):
                 for name in ("ticket_volume", "resolution_time", "first_contact_resolution"):
                     assert (await breakdown(conn, readers.holding, base, name, by)
