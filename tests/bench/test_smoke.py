@@ -37,3 +37,4 @@ def test_every_benchmark_runs_and_reports_at_smoke_size(tmp_path: Path) -> None:
     assert "python (bench.httpload, second process)" in report
     assert "dashboard refresh (first) at 2,000 tickets: all its calls" in report
     assert "dashboard refresh (again) at 2,000 tickets: all its calls" in report
+    assert "dashboard refresh (team filter chosen) at 2,000 tickets: all its calls" in report
