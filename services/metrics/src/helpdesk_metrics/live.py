@@ -30,6 +30,7 @@ from .candidates import CandidateIndex, candidate, preselect
 from .dataset import Window
 from .facts import TicketFact
 from .fetch import fetch_rows
+from .refold import Refolder
 from .rows import FACT_COLUMNS, fact_from_values
 from .settled import ALL_OF_HISTORY, Marks
 from .tables import ticket_facts
@@ -62,10 +63,14 @@ class LiveRows:
         self._changed: dict[UUID, TicketFact] = {}
         #: The held tickets' facts after each of their events, as refolds read them whole
         #: (refold.py): a series' buckets as of their ends refold most recent tickets.
-        self.steps: dict[UUID, Any] = {}
+        self.steps: dict[UUID, Any] = {}  # refold._Steps
 
     def __len__(self) -> int:
         return len(self._facts)
+
+    def refolder(self) -> Refolder:
+        """A refolder sharing the held tickets' steps (those of others are not kept)."""
+        return Refolder(shared=self.steps, shareable=self._facts)
 
     def covers(self, window: Window) -> bool:
         """True when every row `window` can select is held."""

@@ -13,7 +13,7 @@ folded per cutoff.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
@@ -59,10 +59,12 @@ class _Steps:
 class Refolder:
     """Refolds tickets as of cutoffs that never increase from one call to the next."""
 
-    def __init__(self, shared: dict[UUID, _Steps] | None = None) -> None:
-        #: Tickets in time order whose every event is read, kept across readers (live.py):
-        #: taken from there instead of read, and put there when read whole.
-        self._shared = shared
+    def __init__(self, shared: dict[UUID, _Steps] | None = None,
+                 shareable: Container[UUID] = ()) -> None:
+        #: Tickets in time order with every event of theirs, kept across readers (live.py):
+        #: taken from there instead of read. A refolder sharing them reads every event of a
+        #: ticket (those after the cutoff too), so what it reads can be shared.
+        self._shared, self._shareable = shared, shareable
         self._cutoff: datetime | None = None
         #: Every ticket whose events were read (at the first cutoff that named it).
         self._read: set[UUID] = set()
@@ -84,10 +86,8 @@ class Refolder:
         return await self.read_named(conn, named, cutoff)
 
     async def read_named(self, conn: AsyncConnection, named: dict[UUID, str | None],
-                         cutoff: datetime, whole: set[UUID] | frozenset[UUID] = frozenset()
-                         ) -> set[UUID]:
-        """`read` of the tickets `named` (ticket id -> calendar id); `whole`: those of them
-        with no event at or after the cutoff (their steps may be shared)."""
+                         cutoff: datetime) -> set[UUID]:
+        """`read` of the tickets `named` (ticket id -> calendar id)."""
         if self._cutoff is not None and cutoff > self._cutoff:
             raise ValueError("cutoffs must not increase: the events kept stop at the previous one")
         self._cutoff = cutoff
@@ -107,7 +107,7 @@ class Refolder:
             await self._read_chunk(conn, ids[i:i + size], named, cutoff)
         if shared is not None:
             shared.update((tid, self._steps[tid]) for tid in ids
-                          if tid in whole and tid in self._steps)
+                          if tid in self._steps and tid in self._shareable)
         return {tid for tid in named if tid in self._steps or tid in self._events}
 
     async def _read_chunk(self, conn: AsyncConnection, ids: list[UUID],
@@ -119,7 +119,7 @@ class Refolder:
             wanted = e.ticket_id.in_(ids)
         _, rows = await fetch_rows(conn,
             sa.select(e.ticket_id, e.at, e.type, e.data)
-            .where(wanted, e.at < cutoff)
+            .where(wanted, *([] if self._shared is not None else [e.at < cutoff]))
             .order_by(e.ticket_id, e.sequence, e.at))
         fresh: dict[UUID, list[_Event]] = {}
         for tid, at, type_, data in rows:

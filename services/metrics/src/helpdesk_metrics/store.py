@@ -188,7 +188,7 @@ async def iter_values(conn: AsyncConnection, window: Window, filters: Filters, b
     """(value, `load_dataset` of `window` with `filters` and `by` set to it) for each value of the
     dimension `by` among the window's matching facts, in order (a breakdown). The window's
     facts and rows are read once: a value's facts are the matching ones with that value."""
-    loaded = (await _held(conn, live, window, filters, Refolder())
+    loaded = (await _held(conn, live, window, filters, live.refolder())
               if live is not None and live.covers(window)
               else await _facts(conn, preselect(window), window.cutoff, filters, rejected=True))
     rows = (await SpanRows.read(conn, window)).of(window)
@@ -224,7 +224,7 @@ def _latest_first(windows: list[Window]) -> list[int]:
 async def _each(conn: AsyncConnection, windows: list[Window], filters: Filters,
                 live: LiveRows | None = None) -> AsyncIterator[tuple[int, _Loaded]]:
     later: _Loaded | None = None
-    refolder = Refolder()
+    refolder = Refolder() if live is None else live.refolder()
     # Latest cutoff first: an earlier window reuses the rows untouched since its cutoff, and
     # the events read to refold the tickets touched since a later one.
     for i in _latest_first(windows):
@@ -335,17 +335,14 @@ async def _swept_held(conn: AsyncConnection, live: LiveRows, span: Window, earli
     current = live.of(span)
     judged_only: set[UUID] = set()
     touched: dict[UUID, str | None] = {}
-    whole: set[UUID] = set()
     for fact in current:
         last = fact.last_event_at
         if last is not None and last >= earliest:
             touched[fact.ticket_id] = fact.calendar_id
-            if last < span.cutoff:
-                whole.add(fact.ticket_id)
         elif wanted and not all(fact.dimension(d) == v for d, v in wanted):
             judged_only.add(fact.ticket_id)
-    refolder = Refolder(shared=live.steps)
-    await refolder.read_named(conn, touched, span.cutoff, whole)
+    refolder = live.refolder()
+    await refolder.read_named(conn, touched, span.cutoff)
     return current, judged_only, refolder
 
 
