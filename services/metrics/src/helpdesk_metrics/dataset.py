@@ -127,5 +127,8 @@ class Dataset:
     default_calendar: Calendar = field(default_factory=Calendar.always_open)
     cost: CostModel = field(default_factory=CostModel)
     business_hours: bool = False
+    #: When the rows were read (None: not said): time online after it has not happened, so a
+    #: window ending ahead of the clock counts agents' time only up to it.
+    read_at: datetime | None = None
     #: Selections several KPIs share (tickets created / resolved in a window), computed once.
     memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)

@@ -220,8 +220,17 @@ def _event_count(ds: Dataset, w: Window, prefix: str) -> int:
     return len(_events(ds, w)[prefix])
 
 
-def online_seconds(rows: Iterable[AgentStatusRow], w: Window) -> dict[str, float]:
-    """Seconds each agent spent `online` inside [start, stop), from its status changes."""
+def _lived_stop(ds: Dataset, w: Window) -> datetime:
+    """Where time spent stops counting: the window's stop, or the instant the rows were read
+    if earlier (a window ending ahead of the clock has not lived its last part yet)."""
+    return w.stop if ds.read_at is None else min(w.stop, ds.read_at)
+
+
+def online_seconds(rows: Iterable[AgentStatusRow], w: Window,
+                   stop: datetime | None = None) -> dict[str, float]:
+    """Seconds each agent spent `online` inside [start, stop) (`stop`: the window's if
+    None), from its status changes."""
+    stop = w.stop if stop is None else stop
     by_agent: dict[str, list[AgentStatusRow]] = defaultdict(list)
     for row in rows:
         by_agent[row.agent_id].append(row)
@@ -232,8 +241,8 @@ def online_seconds(rows: Iterable[AgentStatusRow], w: Window) -> dict[str, float
         for i, row in enumerate(changes):
             if row.status != "online":
                 continue
-            end = changes[i + 1].at if i + 1 < len(changes) else w.stop
-            lo, hi = max(row.at, w.start), min(end, w.stop)
+            end = changes[i + 1].at if i + 1 < len(changes) else stop
+            lo, hi = max(row.at, w.start), min(end, stop)
             if hi > lo:
                 total += (hi - lo).total_seconds()
         out[agent] = total
@@ -570,7 +579,7 @@ def _work_by_agent(ds: Dataset, w: Window) -> dict[str, float]:
 
 def agent_utilization(ds: Dataset, w: Window) -> KpiResult:
     """26. Work logged in the window / time agents were online in it."""
-    online = online_seconds(ds.agent_statuses, w)
+    online = online_seconds(ds.agent_statuses, w, _lived_stop(ds, w))
     work = _work_by_agent(ds, w)
     return rate(math.fsum(work.values()), math.fsum(online.values()), breakdown={
         a: stats.ratio(work.get(a, 0.0), online.get(a, 0.0)) for a in sorted(set(online) | set(work))})
@@ -578,8 +587,9 @@ def agent_utilization(ds: Dataset, w: Window) -> KpiResult:
 
 def agent_availability(ds: Dataset, w: Window) -> KpiResult:
     """27. Time online / scheduled time (default calendar's business seconds per known agent)."""
-    online = online_seconds(ds.agent_statuses, w)
-    scheduled = business_seconds_between(ds.default_calendar, w.start, w.stop) if w.stop > w.start else 0.0
+    online = online_seconds(ds.agent_statuses, w, _lived_stop(ds, w))
+    lived = _lived_stop(ds, w)
+    scheduled = business_seconds_between(ds.default_calendar, w.start, lived) if lived > w.start else 0.0
     return rate(math.fsum(online.values()), scheduled * len(online), breakdown={
         a: stats.ratio(s, scheduled) for a, s in sorted(online.items())})
 
@@ -590,7 +600,7 @@ def agent_rows(ds: Dataset, w: Window) -> list[dict[str, Any]]:
 
 
 def _agent_rows(ds: Dataset, w: Window) -> list[dict[str, Any]]:
-    online = online_seconds(ds.agent_statuses, w)
+    online = online_seconds(ds.agent_statuses, w, _lived_stop(ds, w))
     work = _work_by_agent(ds, w)
     # The durations are KPI 8's and KPI 10's, computed once per window.
     done_by: dict[str | None, list[TicketFact]] = defaultdict(list)

@@ -75,7 +75,7 @@ async def dataset(conn: AsyncConnection, reader: Reader, window: Window, query: 
     """The rows of `window`, as of its cutoff."""
     return await load_dataset(conn, window, filters or query.filters,
                               business_hours=query.business_hours,
-                              default_calendar=reader.default_calendar)
+                              default_calendar=reader.default_calendar, read_at=reader.now)
 
 
 def _entry(kpi: kpis.KpiDef, result: kpis.KpiResult, previous: kpis.KpiResult | None,
@@ -121,7 +121,8 @@ async def _results(conn: AsyncConnection, reader: Reader, query: Query, windows:
     async for j, data in iter_datasets(conn, [windows[i] for i in missing], query.filters,
                                        business_hours=query.business_hours,
                                        default_calendar=reader.default_calendar,
-                                       live=await reader.live_rows(conn, marks)):
+                                       live=await reader.live_rows(conn, marks),
+                                       read_at=reader.now):
         i = missing[j]
         computed = {k.name: k.compute(data, windows[i]) for k in chosen if k.name not in out[i]}
         out[i].update(computed)
@@ -197,7 +198,7 @@ async def breakdown(conn: AsyncConnection, reader: Reader, query: Query, name: s
             async for value, data in iter_values(conn, window, query.filters, by,
                                                  business_hours=query.business_hours,
                                                  default_calendar=reader.default_calendar,
-                                                 live=live)]
+                                                 live=live, read_at=reader.now)]
 
 
 async def agents(conn: AsyncConnection, reader: Reader, query: Query) -> list[dict[str, Any]]:

@@ -74,7 +74,7 @@ def query_params(
 def _next_minute(now: datetime) -> datetime:
     """The default window end: every request of the same minute asks for the same window, so
     the previous window of its trend (as known at its end) is computed once a minute, and the
-    window still holds what happened up to now. Time online counts up to a minute ahead."""
+    window still holds what happened up to now (time online counts up to the clock only)."""
     whole = now.replace(second=0, microsecond=0)
     return whole if whole == now else whole + timedelta(minutes=1)
 

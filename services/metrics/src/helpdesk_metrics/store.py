@@ -149,24 +149,28 @@ async def load_targets(conn: AsyncConnection) -> dict[str, tuple[float, str]]:
 
 
 async def load_dataset(conn: AsyncConnection, window: Window, filters: Filters, *,
-                       business_hours: bool, default_calendar: Calendar) -> Dataset:
-    """Every row the KPIs of `window` read, filtered by `filters`."""
+                       business_hours: bool, default_calendar: Calendar,
+                       read_at: datetime | None = None) -> Dataset:
+    """Every row the KPIs of `window` read, filtered by `filters` (`read_at`: the clock)."""
     return (await load_datasets(conn, [window], filters, business_hours=business_hours,
-                                default_calendar=default_calendar))[0]
+                                default_calendar=default_calendar, read_at=read_at))[0]
 
 
 async def load_datasets(conn: AsyncConnection, windows: list[Window], filters: Filters, *,
-                        business_hours: bool, default_calendar: Calendar) -> list[Dataset]:
+                        business_hours: bool, default_calendar: Calendar,
+                        read_at: datetime | None = None) -> list[Dataset]:
     """`load_dataset` of each window; a ticket row several windows read is read once."""
     out = {i: ds async for i, ds in iter_datasets(conn, windows, filters,
                                                   business_hours=business_hours,
-                                                  default_calendar=default_calendar)}
+                                                  default_calendar=default_calendar,
+                                                  read_at=read_at)}
     return [out[i] for i in range(len(windows))]
 
 
 async def iter_datasets(conn: AsyncConnection, windows: list[Window], filters: Filters, *,
                         business_hours: bool, default_calendar: Calendar,
-                        live: LiveRows | None = None) -> AsyncIterator[tuple[int, Dataset]]:
+                        live: LiveRows | None = None,
+                        read_at: datetime | None = None) -> AsyncIterator[tuple[int, Dataset]]:
     """(index, `load_dataset`) of each window, latest cutoff first, one dataset at a time
     (a series of many buckets does not hold them all); a row several windows read is read once.
     `live`: the facts held in process, for the windows it covers (not read again)."""
@@ -179,12 +183,14 @@ async def iter_datasets(conn: AsyncConnection, windows: list[Window], filters: F
         window = windows[i]
         rows = (span or await SpanRows.read(conn, window)).of(window)
         yield i, await _dataset(conn, window, filters, loaded, rows,
-                                business_hours=business_hours, default_calendar=default_calendar)
+                                business_hours=business_hours, default_calendar=default_calendar,
+                                read_at=read_at)
 
 
 async def iter_values(conn: AsyncConnection, window: Window, filters: Filters, by: str, *,
                       business_hours: bool, default_calendar: Calendar,
-                      live: LiveRows | None = None) -> AsyncIterator[tuple[str, Dataset]]:
+                      live: LiveRows | None = None,
+                      read_at: datetime | None = None) -> AsyncIterator[tuple[str, Dataset]]:
     """(value, `load_dataset` of `window` with `filters` and `by` set to it) for each value of the
     dimension `by` among the window's matching facts, in order (a breakdown). The window's
     facts and rows are read once: a value's facts are the matching ones with that value."""
@@ -203,7 +209,7 @@ async def iter_values(conn: AsyncConnection, window: Window, filters: Filters, b
         part = _Loaded(facts, loaded.rejected | (every - facts.keys()), {}, [])
         yield value, await _dataset(conn, window, replace(filters, **{by: value}), part, rows,
                                     business_hours=business_hours,
-                                    default_calendar=default_calendar)
+                                    default_calendar=default_calendar, read_at=read_at)
 
 
 def _span(windows: list[Window]) -> Window:
@@ -348,7 +354,7 @@ async def _swept_held(conn: AsyncConnection, live: LiveRows, span: Window, earli
 
 async def _dataset(conn: AsyncConnection, window: Window, filters: Filters, loaded: _Loaded,
                    rows: WindowRows, *, business_hours: bool,
-                   default_calendar: Calendar) -> Dataset:
+                   default_calendar: Calendar, read_at: datetime | None = None) -> Dataset:
     facts, rejected = loaded.facts, loaded.rejected
 
     event_rows, sla_rows, sent_rows = rows.events, rows.sla, rows.sent
@@ -426,4 +432,5 @@ async def _dataset(conn: AsyncConnection, window: Window, filters: Filters, load
         default_calendar=default_calendar,
         cost=cost,
         business_hours=business_hours,
+        read_at=read_at,
     )

@@ -14,6 +14,8 @@ Window [T0, T0 + 7 d). Tickets (see conftest.build_reference):
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from helpdesk_businesstime import Calendar
@@ -194,6 +196,21 @@ def test_agent_utilization_and_availability(data: Dataset) -> None:
     assert (u.numerator, u.denominator) == (900, ONLINE)
     a = kpi(data, "agent_availability")
     assert (a.numerator, a.denominator) == (ONLINE, 4 * WEEK.total_seconds())
+
+
+def test_time_online_stops_at_the_clock_in_a_window_ending_ahead_of_it(data: Dataset) -> None:
+    # Read at T0 + 5 d: a4, online since T0 + 3 h, has not been online the window's last 2 d.
+    read = replace(data, read_at=T0 + 5 * D, memo={})
+    u = kpi(read, "agent_utilization")
+    assert u.denominator == ONLINE - (2 * D).total_seconds()
+    a = kpi(read, "agent_availability")
+    assert (a.numerator, a.denominator) == (ONLINE - (2 * D).total_seconds(),
+                                            4 * (5 * D).total_seconds())
+    rows = {r["agent"]: r for r in kpi(read, "agent_performance").details["agents"]}
+    assert rows["a4"]["utilization"] == 0.0  # logged no work
+    # Read after the window's end: the window's own stop.
+    assert kpi(replace(data, read_at=T0 + 9 * D, memo={}), "agent_utilization") == kpi(
+        data, "agent_utilization")
 
 
 def test_workload_balance_over_online_agents(data: Dataset) -> None:

@@ -103,8 +103,8 @@
     // A fixed `to`, the next whole minute: every call of one refresh, and every refresh and
     // viewer in the same minute, asks for the same window, so metrics computes the trend's
     // previous window (as known at its end) once a minute, not once per refresh (settled.py).
-    // Rounded up, not down: a ticket created seconds ago is in the window. The price: time
-    // spent online counts up to a minute past now (agent utilization and availability).
+    // Rounded up, not down: a ticket created seconds ago is in the window (metrics counts
+    // agents' time online only up to its clock).
     const to = Math.ceil(Date.now() / 60000) * 60000;
     const q = { from: new Date(to - span).toISOString(), to: new Date(to).toISOString(),
                 team: f.team, channel: f.channel, priority: f.priority, hours: f.hours };
