@@ -80,23 +80,34 @@ LOOKBACK = timedelta(seconds=2)
 async def watch(dsn: str, due: dict[str, datetime], timeout: float) -> dict[str, tuple[float, float]]:
     """key -> (decision time, first time seen committed) as unix seconds, for the `due` keys.
 
-    Each poll reads the firings decided since `LOOKBACK` before the latest decision seen: a
+    Each poll looks at the firings decided since `LOOKBACK` before the latest decision seen: a
     batch may commit after a batch decided later (SLA_TIMER_CLAIMERS > 1 fires side by side),
-    and a poll for `fired_at >=` the latest seen alone would never see it.
+    and a poll for `fired_at >=` the latest seen alone would never see it. Of those it returns
+    only the rows of transactions that had not ended before the previous poll's snapshot (the
+    others it returned then): returning every row of the last 2 s, 10k in a burst, 50 times a
+    second, took this process up to half a core during the burst it measures.
     """
     conn = await asyncpg.connect(dsn)
     seen: dict[str, tuple[float, float]] = {}
     since = datetime(1970, 1, 1, tzinfo=UTC)
+    ended_before = 0  # transaction ids below it had ended before the last poll's snapshot
     deadline = time.monotonic() + timeout
     try:
         while len(seen) < len(due) and time.monotonic() < deadline:
-            rows = await conn.fetch("SELECT key, fired_at FROM sla_firings WHERE fired_at >= $1",
-                                    since - LOOKBACK)
+            # One statement, one snapshot: its xmin says which transactions it saw the end of.
+            rows = await conn.fetch(
+                "SELECT key, fired_at, pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+                " AS horizon FROM (SELECT 1) one LEFT JOIN sla_firings"
+                " ON fired_at >= $1 AND xmin::text::bigint >= $2", since - LOOKBACK, ended_before)
             now = time.time()
             for row in rows:
-                if row["key"] in due and row["key"] not in seen:
-                    seen[row["key"]] = (row["fired_at"].timestamp(), now)
-                since = max(since, row["fired_at"])
+                key = row["key"]
+                if key is not None:
+                    if key in due and key not in seen:
+                        seen[key] = (row["fired_at"].timestamp(), now)
+                    since = max(since, row["fired_at"])
+            # A fresh throw-away cluster: epoch 0, so a 64-bit id equals the row's 32-bit xmin.
+            ended_before = rows[0]["horizon"]
             await asyncio.sleep(POLL_S)
     finally:
         await conn.close()
