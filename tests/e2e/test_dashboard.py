@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from playwright.async_api import Page, async_playwright
@@ -153,16 +153,31 @@ async def _drawn_matches_api(page: Page, read: str, shape: Callable[[Any], Any],
                          f"{drawn} != {wanted}")
 
 
-def _mismatches(tiles: dict[str, str], report: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+#: KPIs that count agents' time online up to the instant of the read: the page's window ends
+#: at the next whole minute, ahead of the clock, so the API asked a moment later has counted
+#: more time online. Their tiles are checked against the answer the page itself received.
+LIVED = frozenset({"agent_utilization"})
+
+
+def _mismatches(tiles: dict[str, str], report: dict[str, Any],
+                received: dict[str, Any] | None = None) -> dict[str, tuple[str, Any]]:
     api = {k["name"]: k["value"] for k in report["kpis"]}
+    if received is not None:
+        api.update({k["name"]: k["value"] for k in received["kpis"] if k["name"] in LIVED})
     return {name: (shown, api.get(name)) for name, shown in tiles.items()
             if (float(shown) if shown else None) != api.get(name)}
 
 
+def _query(query: str) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(parse_qsl(query)))
+
+
 async def _tiles_match_api(page: Page, http: httpx.AsyncClient, metrics: str, headers: dict[str, str],
+                           received: dict[tuple[tuple[str, str], ...], Any],
                            wanted: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
     """The page's tiles (drawn for a query containing `wanted`) once they equal the API's answer
-    to the page's own query; a disagreement is asked again twice (an event may have been in flight)."""
+    to the page's own query (`LIVED` ones: the answer the page received, kept in `received` by
+    query); a disagreement is asked again twice (an event may have been in flight)."""
     deadline = time.monotonic() + 30
     while wanted not in (shown := await page.evaluate(READ_TILES))["query"]:
         assert time.monotonic() < deadline, f"the page never asked for {wanted}: {shown['query']}"
@@ -172,7 +187,7 @@ async def _tiles_match_api(page: Page, http: httpx.AsyncClient, metrics: str, he
         assert response.status_code == 200, response.text
         report = response.json()
         assert set(shown["tiles"]) == HEADLINE
-        wrong = _mismatches(shown["tiles"], report)
+        wrong = _mismatches(shown["tiles"], report, received.get(_query(shown["query"])))
         if not wrong:
             return shown, report
         # An event still in flight when the page asked: ask both again.
@@ -235,12 +250,20 @@ async def test_the_dashboard_shows_the_api_kpis_and_follows_its_filters(
                     api_calls.append((request.url, request.headers.get("authorization")))
 
             page.on("request", record)
+            received: dict[tuple[tuple[str, str], ...], Any] = {}
+
+            async def keep(response: Any) -> None:
+                url = urlsplit(response.url)
+                if url.path == "/v1/kpis" and response.ok:
+                    received[_query(url.query)] = await response.json()
+
+            page.on("response", keep)
             await page.goto(f"{metrics}/dashboard?window=7d&refresh=5#token={token}")
             await _wait_for(page, "refreshed", 0)
             assert "token=" not in page.url
             assert await page.evaluate(UNLABELLED) == []
 
-            shown, report = await _tiles_match_api(page, http, metrics, headers)
+            shown, report = await _tiles_match_api(page, http, metrics, headers, received)
             assert "channel=" not in shown["query"]
             # The page groups the report into the scorecard itself: as GET /v1/scorecard would.
             card = (await http.get(f"{metrics}/v1/scorecard?{shown['query']}", headers=headers)).json()
@@ -258,7 +281,13 @@ async def test_the_dashboard_shows_the_api_kpis_and_follows_its_filters(
                 return _backlog_forecast(await api(f"/v1/backlog/forecast?{query}&days=14"))
 
             async def agents(query: str) -> list[list[str]]:
-                return _agents_table(await api(f"/v1/agents/performance?{query}"))
+                doc = await api(f"/v1/agents/performance?{query}")
+                # Utilization counts time online up to each read (LIVED): the page's own.
+                page_report = received[_query(query)]
+                lived = {r["agent"]: r["utilization"] for k in page_report["kpis"]
+                         if k["name"] == "agent_performance" for r in k["details"]["agents"]}
+                return _agents_table({"agents": [{**a, "utilization": lived[a["agent"]]}
+                                                 for a in doc["agents"]]})
 
             await _drawn_matches_api(page, READ_BACKLOG, _drawn_forecast, forecast, "forecast")
             await _drawn_matches_api(page, READ_AGENTS, lambda rows: rows, agents, "agents table")
@@ -269,7 +298,8 @@ async def test_the_dashboard_shows_the_api_kpis_and_follows_its_filters(
             total = by_name["ticket_volume"]["value"]
             channel = max((c for c, n in volume.items() if n < total), key=volume.get)
             await page.select_option("#f-channel", channel)
-            filtered, _ = await _tiles_match_api(page, http, metrics, headers, f"channel={channel}")
+            filtered, _ = await _tiles_match_api(page, http, metrics, headers, received,
+                                                 f"channel={channel}")
             assert float(filtered["tiles"]["ticket_volume"]) == volume[channel] != float(shown["tiles"]["ticket_volume"])
 
             # Without a token in the address: the page says so, then takes one from its field.
