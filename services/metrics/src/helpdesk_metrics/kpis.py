@@ -587,8 +587,8 @@ def agent_utilization(ds: Dataset, w: Window) -> KpiResult:
 
 def agent_availability(ds: Dataset, w: Window) -> KpiResult:
     """27. Time online / scheduled time (default calendar's business seconds per known agent)."""
-    online = online_seconds(ds.agent_statuses, w, _lived_stop(ds, w))
     lived = _lived_stop(ds, w)
+    online = online_seconds(ds.agent_statuses, w, lived)
     scheduled = business_seconds_between(ds.default_calendar, w.start, lived) if lived > w.start else 0.0
     return rate(math.fsum(online.values()), scheduled * len(online), breakdown={
         a: stats.ratio(s, scheduled) for a, s in sorted(online.items())})

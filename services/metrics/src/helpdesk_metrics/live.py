@@ -31,11 +31,10 @@ from .dataset import Window
 from .facts import TicketFact
 from .fetch import fetch_rows
 from .refold import Refolder
-from .rows import FACT_COLUMNS, fact_from_values
+from .rows import FACT_COLUMNS, FACT_SELECT, fact_from_values
 from .settled import ALL_OF_HISTORY, Marks
 from .tables import ticket_facts
 
-_FACT_COLUMNS = tuple(ticket_facts.c[name] for name in FACT_COLUMNS)
 _FAR = datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=1)
 #: Rows changed since the index was built, as a share of the rows, before it is built again.
 _REINDEX_SHARE = 0.05
@@ -157,7 +156,7 @@ _SHARED = tuple(i for i, name in enumerate(FACT_COLUMNS) if name in (
 
 async def _read(conn: AsyncConnection, which: list[object],
                 strings: dict[str, str] | None = None) -> list[TicketFact]:
-    selects = [sa.select(*_FACT_COLUMNS).where(w) for w in which]
+    selects = [sa.select(*FACT_SELECT).where(w) for w in which]
     from_driver, rows = await fetch_rows(conn, selects[0] if len(selects) == 1
                                          else sa.union_all(*selects))
     if strings is None:

@@ -76,9 +76,9 @@ class Refolder:
         self._calendar: dict[UUID, str | None] = {}
 
     async def read(self, conn: AsyncConnection, touched: Any, cutoff: datetime) -> set[UUID]:
-        """Read the events before `cutoff` of the tickets the select `touched` (of ticket ids
-        and their calendar ids) names; the ids of those with any (before this cutoff or a later
-        one's read)."""
+        """Read the events before `cutoff` (every event, when sharing) of the tickets the
+        select `touched` (of ticket ids and their calendar ids) names; the ids of those with
+        any (before this cutoff or a later one's read)."""
         # The calendar from the row that named the ticket: joining the events to their facts
         # for it cost PostgreSQL an index lookup per event (~0.4 s for 24k events).
         named: dict[UUID, str | None] = {

@@ -7,12 +7,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .facts import TicketFact, parse_time
+from .tables import ticket_facts
 
 _TIME_FIELDS = frozenset({
     "created_at", "first_assigned_at", "first_reply_at", "first_resolved_at",
     "last_resolved_at", "closed_at", "change_at", "last_event_at",
 })
 FACT_COLUMNS = TicketFact.__struct_fields__
+#: The `ticket_facts` columns of FACT_COLUMNS, in that order (what a read of facts selects).
+FACT_SELECT = tuple(ticket_facts.c[name] for name in FACT_COLUMNS)
 #: Columns a ticket event may change (calendar_id belongs to the sla topic).
 TICKET_COLUMNS = tuple(c for c in FACT_COLUMNS if c not in ("ticket_id", "calendar_id"))
 

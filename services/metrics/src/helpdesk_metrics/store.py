@@ -34,11 +34,10 @@ from .facts import TicketFact
 from .fetch import fetch_rows as _rows
 from .live import LiveRows
 from .refold import Refolder
-from .rows import FACT_COLUMNS, fact_from_values, utc
+from .rows import FACT_SELECT, fact_from_values, utc
 from .spans import SpanRows, WindowRows
 from .tables import calendars, config, targets, ticket_facts
 
-_FACT_COLUMNS = tuple(ticket_facts.c[name] for name in FACT_COLUMNS)
 
 
 def _union(selects: list[Any]) -> Any:
@@ -85,7 +84,7 @@ async def _facts(conn: AsyncConnection, which: list[Any], cutoff: datetime,
     exclude = ([] if later is None
                else [sa.not_(sa.func.coalesce(sa.or_(*later.which), sa.false()))])
     from_driver, rows = await _rows(conn, _union(
-        [sa.select(*_FACT_COLUMNS).where(w, fresh, *matching, *exclude) for w in which]))
+        [sa.select(*FACT_SELECT).where(w, fresh, *matching, *exclude) for w in which]))
     as_rows = {row[0]: fact_from_values(row, from_driver=from_driver) for row in rows}
     if later is not None:
         assert window is not None
@@ -314,7 +313,7 @@ async def _swept_rows(conn: AsyncConnection, span: Window, earliest: datetime,
     # refolded fact.
     read_too = [sa.or_(sa.and_(*matching), touched)] if matching else []
     from_driver, rows = await _rows(conn, _union(
-        [sa.select(*_FACT_COLUMNS).where(w, *read_too) for w in which]))
+        [sa.select(*FACT_SELECT).where(w, *read_too) for w in which]))
     current = [fact_from_values(row, from_driver=from_driver) for row in rows]
     if matching:
         # Rows that match no filter and are untouched since the earliest cutoff: only judged.
